@@ -1,0 +1,23 @@
+"""Locally connected (unshared-weight convolution) layers for Keras 3."""
+
+from locally_connected.layers import (
+    LocallyConnected1D,
+    LocallyConnected2D,
+    set_dense_kernel_budget,
+)
+from locally_connected.front_door import (
+    compose_layer,
+    layer_locally_connected_1d,
+    layer_locally_connected_2d,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LocallyConnected1D",
+    "LocallyConnected2D",
+    "compose_layer",
+    "layer_locally_connected_1d",
+    "layer_locally_connected_2d",
+    "set_dense_kernel_budget",
+]

@@ -1,0 +1,253 @@
+"""Keras 3 locally connected layers: convolutions whose weights are not shared."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import keras
+import numpy as np
+from keras import activations, constraints, initializers, ops, regularizers
+
+from locally_connected import _arguments, implementations
+from locally_connected.geometry import Geometry
+
+#: Largest dense masked kernel (bytes) that implementation 2 may allocate.
+DENSE_KERNEL_BUDGET_BYTES = 2 * 1024**3
+
+
+def set_dense_kernel_budget(num_bytes: int) -> None:
+    """Sets the largest dense masked kernel, in bytes, that `implementation=2` may allocate."""
+    global DENSE_KERNEL_BUDGET_BYTES
+    DENSE_KERNEL_BUDGET_BYTES = _arguments.integer(num_bytes, "num_bytes")
+
+
+class LocallyConnected(keras.layers.Layer):
+    """Base of `LocallyConnected1D` and `LocallyConnected2D`; `rank` is the number of spatial dims.
+
+    The kernel has shape `(num_output_positions, prod(kernel_size) * input_channels,
+    filters)`, features ordered `(*kernel_size, channels)` for channels_last and
+    `(channels, *kernel_size)` for channels_first, for every `implementation`; the bias
+    has shape `(*output_size, filters)`. This is tf-keras implementation 1's layout.
+    """
+
+    def __init__(
+        self,
+        rank: int,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        implementation: int = 1,
+        batch_size: int | None = None,
+        weights: Sequence[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.rank = rank
+        self.filters = _arguments.integer(filters, "filters")
+        self.kernel_size = _arguments.integer_tuple(kernel_size, rank, "kernel_size")
+        self.strides = _arguments.integer_tuple(strides, rank, "strides")
+        self.padding = _arguments.choice(padding, "padding", _arguments.PADDINGS)
+        self.data_format = _arguments.data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = _arguments.boolean(use_bias, "use_bias")
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.implementation = _arguments.implementation(implementation)
+        self.batch_size = _arguments.optional_integer(batch_size, "batch_size")
+        self._initial_weights = None if weights is None else _weight_list(weights)
+        self.input_spec = keras.InputSpec(ndim=rank + 2)
+        input_shape = getattr(self, "_input_shape_arg", None)
+        if input_shape is not None:
+            self.build((self.batch_size,) + tuple(input_shape))
+
+    @property
+    def _channels_first(self) -> bool:
+        return self.data_format == "channels_first"
+
+    def _split_shape(self, input_shape) -> tuple[tuple, Any]:
+        """Returns (spatial dims, channels) of a full input shape."""
+        if self._channels_first:
+            return tuple(input_shape[2:]), input_shape[1]
+        return tuple(input_shape[1:-1]), input_shape[-1]
+
+    def _geometry(self, spatial: tuple[int, ...]) -> Geometry:
+        return Geometry(spatial, self.kernel_size, self.strides, self.padding)
+
+    def build(self, input_shape) -> None:
+        input_shape = tuple(input_shape)
+        if len(input_shape) != self.rank + 2:
+            raise ValueError(
+                f"{type(self).__name__} expects inputs of rank {self.rank + 2} "
+                f"(batch, {'channels, ' if self._channels_first else ''}{self.rank} spatial dims"
+                f"{'' if self._channels_first else ', channels'}). Received input_shape={input_shape}."
+            )
+        spatial, channels = self._split_shape(input_shape)
+        if channels is None or any(n is None for n in spatial):
+            raise ValueError(
+                f"{type(self).__name__} needs fully known spatial dimensions and channels: "
+                f"every output position has its own weights. Received input_shape={input_shape} "
+                f"(data_format={self.data_format!r})."
+            )
+        if self.batch_size is not None and input_shape[0] not in (None, self.batch_size):
+            raise ValueError(
+                f"`batch_size` is {self.batch_size} but the layer received inputs with batch "
+                f"dimension {input_shape[0]}."
+            )
+        geometry = self._geometry(spatial)
+        if any(o <= 0 for o in geometry.output_size):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' would produce an output of spatial size "
+                f"{geometry.output_size}: kernel_size={self.kernel_size} with strides={self.strides} "
+                f"and padding={self.padding!r} does not fit the input's spatial size {spatial}. "
+                "Use a smaller kernel_size or padding='same'."
+            )
+        if self.implementation == 2:
+            size = implementations.dense_kernel_size(geometry, channels, self.filters)
+            num_bytes = size * np.dtype(self.variable_dtype).itemsize
+            if num_bytes > DENSE_KERNEL_BUDGET_BYTES:
+                raise ValueError(
+                    f"`implementation` = 2 would allocate a dense masked kernel of {size:,} entries "
+                    f"({num_bytes / 2**30:.2f} GiB) for input shape {input_shape}, more than the "
+                    f"budget of {DENSE_KERNEL_BUDGET_BYTES / 2**30:.2f} GiB. Use implementation 1 "
+                    "or 3, or raise the budget with locally_connected.set_dense_kernel_budget()."
+                )
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(geometry.num_outputs, geometry.num_taps * channels, self.filters),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=geometry.output_size + (self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        else:
+            self.bias = None
+        axes = {i: n for i, n in enumerate(input_shape) if i > 0}
+        self.input_spec = keras.InputSpec(ndim=self.rank + 2, axes=axes)
+        self.built = True
+        if self._initial_weights is not None:
+            weights, self._initial_weights = self._initial_weights, None
+            self._set_initial_weights(weights)
+
+    def _set_initial_weights(self, weights: list[np.ndarray]) -> None:
+        expected = [tuple(v.shape) for v in self.weights]
+        received = [tuple(np.shape(w)) for w in weights]
+        if received != expected:
+            raise ValueError(
+                f"`weights` must be a list of arrays with shapes {expected} "
+                f"([kernel{', bias' if self.use_bias else ''}] in locally_connected's layout) for "
+                f"this layer. Received shapes {received}."
+            )
+        self.set_weights(weights)
+
+    def call(self, inputs):
+        spatial, _ = self._split_shape(inputs.shape)
+        geometry = self._geometry(spatial)
+        compute = implementations.IMPLEMENTATION_FUNCTIONS[self.implementation]
+        outputs = compute(inputs, self.kernel, geometry, self._channels_first)
+        outputs = implementations.finish(outputs, geometry, self.bias, self._channels_first)
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        spatial, _ = self._split_shape(input_shape)
+        output_size = tuple(
+            None if n is None else o
+            for n, o in zip(spatial, self._geometry(tuple(n or 1 for n in spatial)).output_size)
+        )
+        if self._channels_first:
+            return (input_shape[0], self.filters) + output_size
+        return (input_shape[0],) + output_size + (self.filters,)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": self.kernel_size,
+                "strides": self.strides,
+                "padding": self.padding,
+                "data_format": self.data_format,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "implementation": self.implementation,
+                "batch_size": self.batch_size,
+            }
+        )
+        return config
+
+
+def _weight_list(weights: Any) -> list[np.ndarray]:
+    if not isinstance(weights, (list, tuple)):
+        raise TypeError(
+            "`weights` must be a list of arrays [kernel, bias] (or [kernel] without bias). "
+            f"Received: weights of type {type(weights).__name__}."
+        )
+    return [np.asarray(w) for w in weights]
+
+
+@keras.saving.register_keras_serializable(package="locally_connected")
+class LocallyConnected1D(LocallyConnected):
+    """Locally connected layer for temporal data: a Conv1D whose weights are not shared.
+
+    Inputs are `(batch, steps, channels)` (channels_last) or `(batch, channels, steps)`
+    (channels_first); outputs `(batch, new_steps, filters)` or `(batch, filters, new_steps)`.
+    Arguments are those of `LocallyConnected2D`, with one spatial dimension.
+    """
+
+    def __init__(self, filters: int, kernel_size: int | Sequence[int], strides: int | Sequence[int] = 1,
+                 **kwargs: Any) -> None:
+        super().__init__(1, filters, kernel_size, strides, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="locally_connected")
+class LocallyConnected2D(LocallyConnected):
+    """Locally connected layer for images: a Conv2D whose weights are not shared.
+
+    Every output position has its own `kernel_size` filter bank.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: window size, an integer or 2 integers.
+        strides: window step, an integer or 2 integers.
+        padding: "valid" or "same" (case-insensitive); "same" has Conv2D's geometry
+            for every implementation.
+        data_format: "channels_last", "channels_first", or None for
+            `keras.config.image_data_format()`.
+        activation, use_bias, *_initializer, *_regularizer, *_constraint: as in Conv2D.
+        implementation: 1 (patches and a batched matmul), 2 (one dense masked matmul)
+            or 3 (one sparse matmul). Same weights, same results; only speed and memory differ.
+        batch_size: fixed batch size; checked against the input when the layer is built.
+        weights: initial `[kernel, bias]` in this layer's layout, set when the layer is built.
+    """
+
+    def __init__(self, filters: int, kernel_size: int | Sequence[int],
+                 strides: int | Sequence[int] = (1, 1), **kwargs: Any) -> None:
+        super().__init__(2, filters, kernel_size, strides, **kwargs)

@@ -1,0 +1,203 @@
+"""Taking weights from tf-keras `LocallyConnected1D`/`LocallyConnected2D` layers.
+
+tf-keras stores a different kernel for each implementation (see `convert_tf_keras_weights`);
+this module maps any of them onto this package's single layout. tf-keras is not needed
+for the conversion itself, only to hand over a live layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from locally_connected import _arguments
+from locally_connected.geometry import Geometry
+from locally_connected.implementations import _connections
+from locally_connected.layers import LocallyConnected, LocallyConnected1D, LocallyConnected2D
+
+
+def _tf_keras_connected(n: int, k: int, s: int, o: int, padding: str) -> np.ndarray:
+    """tf-keras's `conv_connected_inputs` along one dimension, as an `(n, o)` bool mask."""
+    center = np.arange(o) * s + (k // 2 if padding == "valid" else 0)
+    start = np.maximum(0, center - k // 2)
+    end = np.minimum(n, center + k - k // 2)
+    position = np.arange(n)[:, None]
+    return (position >= start[None, :]) & (position < end[None, :])
+
+
+def _our_connected(geometry: Geometry, d: int) -> np.ndarray:
+    n, k, s = geometry.input_size[d], geometry.kernel_size[d], geometry.strides[d]
+    o, before = geometry.output_size[d], geometry.pad_before[d]
+    position = np.arange(n)[:, None] - (np.arange(o) * s - before)[None, :]
+    return (position >= 0) & (position < k)
+
+
+def _check_representable(geometry: Geometry) -> None:
+    for d in range(len(geometry.input_size)):
+        args = (geometry.input_size[d], geometry.kernel_size[d], geometry.strides[d],
+                geometry.output_size[d], geometry.padding)
+        if not np.array_equal(_tf_keras_connected(*args), _our_connected(geometry, d)):
+            raise ValueError(
+                f"tf-keras's padding={geometry.padding!r} windows for input size "
+                f"{geometry.input_size}, kernel_size={geometry.kernel_size} and "
+                f"strides={geometry.strides} are not Conv2D's 'same' windows (tf-keras centres "
+                "each window at position*stride and cuts it at the border), so these weights "
+                "cannot be represented by locally_connected's layers. Odd kernel sizes with "
+                "stride 1 always convert."
+            )
+
+
+def convert_tf_keras_weights(
+    weights: Sequence[Any],
+    *,
+    input_shape: Sequence[int],
+    filters: int,
+    kernel_size: Any,
+    strides: Any,
+    padding: str,
+    data_format: str,
+    implementation: int,
+) -> list[np.ndarray]:
+    """Converts a tf-keras LocallyConnected1D/2D's `[kernel, bias]` to this package's layout.
+
+    Args:
+        weights: `layer.get_weights()` of the tf-keras layer (or the arrays of its `.h5`
+            file, see `read_tf_keras_h5_weights`): `[kernel]` or `[kernel, bias]`.
+        input_shape: the tf-keras layer's input shape without the batch dimension.
+        filters, kernel_size, strides, padding, data_format, implementation: the
+            tf-keras layer's arguments.
+
+    tf-keras kernels: implementation 1 is already this layout; implementation 2 is a dense
+    `(*in, channels, *out, filters)` (channels_last) or `(channels, *in, filters, *out)`
+    (channels_first) array multiplied by a mask; implementation 3 is the vector of
+    nonzeros in sorted `(output index, input index)` order. Biases are identical.
+
+    Raises:
+        ValueError: for tf-keras "same" geometries that Conv2D's "same" cannot express.
+    """
+    input_shape = tuple(_arguments.integer(n, "input_shape") for n in input_shape)
+    rank = len(input_shape) - 1
+    data_format = _arguments.data_format(data_format)
+    channels_first = data_format == "channels_first"
+    spatial = input_shape[1:] if channels_first else input_shape[:-1]
+    channels = input_shape[0] if channels_first else input_shape[-1]
+    geometry = Geometry(
+        spatial,
+        _arguments.integer_tuple(kernel_size, rank, "kernel_size"),
+        _arguments.integer_tuple(strides, rank, "strides"),
+        _arguments.choice(padding, "padding", _arguments.PADDINGS),
+    )
+    implementation = _arguments.implementation(implementation)
+    if not 1 <= len(weights) <= 2:
+        raise ValueError(f"`weights` must be [kernel] or [kernel, bias]. Received {len(weights)} arrays.")
+    kernel, rest = np.asarray(weights[0]), [np.asarray(w) for w in weights[1:]]
+    if implementation == 1:
+        return [kernel] + rest
+    _check_representable(geometry)
+    features = geometry.num_taps * channels
+    filters = _arguments.integer(filters, "filters")
+    output, feature, input_feature = _connections(geometry, channels, channels_first)
+    ours = np.zeros((geometry.num_outputs * features, filters), dtype=kernel.dtype)
+    rows = output * features + feature
+    in_size, out_size = geometry.num_inputs * channels, geometry.num_outputs
+    if implementation == 2:
+        if channels_first:
+            dense = kernel.reshape(in_size, filters, out_size)
+            ours[rows] = dense[input_feature, :, output]
+        else:
+            dense = kernel.reshape(in_size, out_size, filters)
+            ours[rows] = dense[input_feature, output, :]
+    else:
+        filter_index = np.arange(filters)[None, :]
+        if channels_first:
+            out_index = filter_index * out_size + output[:, None]
+        else:
+            out_index = output[:, None] * filters + filter_index
+        keys = out_index * in_size + input_feature[:, None]
+        if keys.size != kernel.size:
+            raise ValueError(
+                f"The implementation-3 kernel has {kernel.size} values; this geometry has "
+                f"{keys.size} connections. Check input_shape and the layer arguments."
+            )
+        ours[rows] = kernel[np.searchsorted(np.sort(keys, axis=None), keys)]
+    return [ours.reshape(geometry.num_outputs, features, filters)] + rest
+
+
+def read_tf_keras_h5_weights(path: str, layer_name: str) -> list[np.ndarray]:
+    """Reads one layer's `[kernel, bias]` from a tf-keras `.h5` weights or model file."""
+    import h5py
+
+    with h5py.File(path, "r") as file:
+        group = file["model_weights"] if "model_weights" in file else file
+        if layer_name not in group:
+            raise ValueError(
+                f"`layer_name` {layer_name!r} is not in {path}. Layers there: {list(group.keys())}."
+            )
+        layer_group = group[layer_name]
+        names = [n.decode() if isinstance(n, bytes) else n for n in layer_group.attrs["weight_names"]]
+        return [np.asarray(layer_group[name]) for name in names]
+
+
+_CARRIED_OBJECTS = (
+    "kernel_regularizer", "bias_regularizer", "activity_regularizer",
+    "kernel_constraint", "bias_constraint",
+)
+
+
+def _keras3_object(config: Any) -> Any:
+    """A tf-keras regularizer/constraint config as the equal Keras 3 config."""
+    if config is None:
+        return None
+    return {"class_name": config["class_name"], "config": config["config"]}
+
+
+def from_tf_keras(
+    layer: Any, implementation: int | None = None, input_shape: Sequence[int] | None = None
+) -> LocallyConnected:
+    """Returns a layer of this package equal to a built tf-keras LocallyConnected1D/2D.
+
+    `input_shape` (without the batch dimension) is needed only when the tf-keras layer has
+    never been called on an input, so that it does not know its input shape.
+
+    The new layer has the same configuration, regularizers and constraints included, the
+    converted weights, and gives the same outputs. `implementation` defaults to the
+    tf-keras layer's.
+    """
+    config = layer.get_config()
+    if input_shape is None:
+        try:
+            input_shape = layer.input_shape[1:]
+        except AttributeError:
+            raise ValueError(
+                f"The tf-keras layer {layer.name!r} has never been called, so its input shape is "
+                "unknown: pass `input_shape` (without the batch dimension)."
+            ) from None
+    input_shape = tuple(input_shape)
+    rank = len(input_shape) - 1
+    weights = convert_tf_keras_weights(
+        layer.get_weights(),
+        input_shape=input_shape,
+        filters=config["filters"],
+        kernel_size=config["kernel_size"],
+        strides=config["strides"],
+        padding=config["padding"],
+        data_format=config["data_format"],
+        implementation=config["implementation"],
+    )
+    layer_class = LocallyConnected1D if rank == 1 else LocallyConnected2D
+    ours = layer_class(
+        filters=config["filters"],
+        kernel_size=config["kernel_size"],
+        strides=config["strides"],
+        padding=config["padding"],
+        data_format=config["data_format"],
+        activation=layer.activation.__name__,
+        use_bias=config["use_bias"],
+        **{key: _keras3_object(config[key]) for key in _CARRIED_OBJECTS},
+        implementation=config["implementation"] if implementation is None else implementation,
+        weights=weights,
+        name=config["name"],
+    )
+    ours.build((None,) + input_shape)
+    return ours

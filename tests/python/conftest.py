@@ -1,0 +1,24 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+def random_inputs(rng, shape):
+    return rng.standard_normal(shape).astype("float32")
+
+
+def input_shape(spatial, channels, data_format):
+    """Full input shape without batch for a spatial size, channel count and data format."""
+    if data_format == "channels_first":
+        return (channels,) + tuple(spatial)
+    return tuple(spatial) + (channels,)

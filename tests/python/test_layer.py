@@ -1,0 +1,263 @@
+"""The layers themselves: the Conv oracle, implementation agreement, shapes, weights,
+save/load and training."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import input_shape, random_inputs
+from locally_connected import LocallyConnected1D, LocallyConnected2D, set_dense_kernel_budget
+
+LAYERS = {1: LocallyConnected1D, 2: LocallyConnected2D}
+CONVS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
+
+
+def tied_weights(conv_kernel, conv_bias, num_outputs, output_size, data_format):
+    """Our [kernel, bias] with every position's weights equal to one Conv kernel."""
+    filters = conv_kernel.shape[-1]
+    if data_format == "channels_first":
+        rank = conv_kernel.ndim - 2
+        conv_kernel = np.moveaxis(conv_kernel, rank, 0)  # (channels, *kernel, filters)
+    kernel = np.broadcast_to(conv_kernel.reshape(1, -1, filters), (num_outputs,) + (conv_kernel[..., 0].size, filters))
+    if data_format == "channels_first":
+        # The bias is read in (filters, *output) order with channels_first, as in tf-keras.
+        bias = np.repeat(conv_bias, num_outputs).reshape(output_size + (filters,))
+    else:
+        bias = np.broadcast_to(conv_bias, output_size + (filters,))
+    return [np.array(kernel), np.array(bias)]
+
+
+ORACLE_CASES = [
+    # spatial, kernel, strides
+    ((9, 8), (3, 3), (1, 1)),
+    ((9, 8), (2, 2), (1, 1)),
+    ((9, 8), (3, 2), (2, 3)),
+    ((8, 8), (4, 4), (2, 2)),
+    ((7, 7), (1, 3), (3, 1)),
+    ((6, 6), (6, 5), (1, 2)),
+    ((11,), (3,), (1,)),
+    ((11,), (4,), (2,)),
+    ((12,), (5,), (3,)),
+]
+
+
+@pytest.mark.parametrize("implementation", [1, 2, 3])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("case", ORACLE_CASES)
+def test_tied_weights_equal_conv(case, padding, data_format, implementation, rng):
+    spatial, kernel_size, strides = case
+    rank, channels, filters = len(spatial), 3, 4
+    shape = input_shape(spatial, channels, data_format)
+    x = random_inputs(rng, (2,) + shape)
+    # TF's CPU convolutions only run channels_last: compute the oracle there and transpose.
+    conv = CONVS[rank](filters, kernel_size, strides=strides, padding=padding)
+    to_last = (0,) + tuple(range(2, rank + 2)) + (1,) if data_format == "channels_first" else None
+    x_last = np.transpose(x, to_last) if to_last else x
+    expected = np.asarray(conv(x_last))
+    conv.set_weights([rng.standard_normal(w.shape).astype("float32") for w in conv.get_weights()])
+    expected = np.asarray(conv(x_last))
+    if to_last:
+        expected = np.transpose(expected, np.argsort(to_last))
+    output_size = expected.shape[2:] if data_format == "channels_first" else expected.shape[1:-1]
+    layer = LAYERS[rank](filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, implementation=implementation)
+    layer.build((None,) + shape)
+    conv_kernel, conv_bias = conv.get_weights()
+    layer.set_weights(tied_weights(conv_kernel, conv_bias, math.prod(output_size), tuple(output_size),
+                                   data_format))
+    np.testing.assert_allclose(np.asarray(layer(x)), expected, rtol=1e-5, atol=1e-5)
+    assert layer.compute_output_shape((2,) + shape) == expected.shape
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_implementations_share_weights_and_outputs(rank, data_format, padding, rng):
+    spatial = (7, 6)[:rank]
+    shape = input_shape(spatial, 3, data_format)
+    x = random_inputs(rng, (4,) + shape)
+    outputs, weights = [], []
+    for implementation in (1, 2, 3):
+        keras.utils.set_random_seed(7)
+        layer = LAYERS[rank](5, 3, strides=2, padding=padding, data_format=data_format,
+                             implementation=implementation, bias_initializer="random_normal")
+        outputs.append(np.asarray(layer(x)))
+        weights.append(layer.get_weights())
+        assert layer.count_params() == sum(w.size for w in layer.get_weights())
+    for other_weights, other_outputs in zip(weights[1:], outputs[1:]):
+        for a, b in zip(weights[0], other_weights):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(other_outputs, outputs[0], rtol=1e-5, atol=1e-5)
+
+
+def test_count_params_is_the_number_of_free_parameters():
+    layer = LocallyConnected2D(32, 3, implementation=2)
+    layer.build((None, 32, 32, 16))
+    assert layer.count_params() == 30 * 30 * 3 * 3 * 16 * 32 + 30 * 30 * 32
+    assert layer.kernel.shape == (900, 144, 32)
+
+
+@pytest.mark.parametrize("implementation", [1, 2, 3])
+def test_input_gradient_matches_finite_differences(implementation, rng):
+    import tensorflow as tf
+
+    layer = LocallyConnected2D(2, (2, 3), strides=(1, 2), padding="same", implementation=implementation,
+                               activation="tanh", dtype="float64", bias_initializer="random_normal")
+    x = tf.constant(rng.standard_normal((2, 5, 6, 2)))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(layer(x) ** 2)
+    grads = [tape.gradient(loss, t).numpy() for t in (x, layer.kernel, layer.bias)]
+    eps = 1e-6
+    flat = x.numpy().ravel()
+    for index in rng.choice(flat.size, 10, replace=False):
+        plus, minus = flat.copy(), flat.copy()
+        plus[index] += eps
+        minus[index] -= eps
+        numeric = (
+            float(tf.reduce_sum(layer(plus.reshape(x.shape)) ** 2))
+            - float(tf.reduce_sum(layer(minus.reshape(x.shape)) ** 2))
+        ) / (2 * eps)
+        assert grads[0].ravel()[index] == pytest.approx(numeric, rel=1e-5, abs=1e-7)
+    kernel = layer.kernel.numpy()
+    for index in rng.choice(kernel.size, 10, replace=False):
+        shifted = []
+        for sign in (1, -1):
+            k = kernel.ravel().copy()
+            k[index] += sign * eps
+            layer.kernel.assign(k.reshape(kernel.shape))
+            shifted.append(float(tf.reduce_sum(layer(x) ** 2)))
+        layer.kernel.assign(kernel)
+        assert grads[1].ravel()[index] == pytest.approx((shifted[0] - shifted[1]) / (2 * eps),
+                                                         rel=1e-5, abs=1e-7)
+    assert np.abs(grads[2]).sum() > 0
+
+
+@pytest.mark.parametrize("implementation", [1, 2, 3])
+def test_fit_learns_a_position_dependent_target(implementation, rng):
+    """Each pixel is scaled by its own factor: a conv cannot fit this, a locally
+    connected layer can."""
+    keras.utils.set_random_seed(0)
+    x = rng.standard_normal((256, 6, 6, 1)).astype("float32")
+    scale = np.linspace(-2, 2, 36).reshape(1, 6, 6, 1).astype("float32")
+    y = x * scale
+    model = keras.Sequential([
+        keras.Input((6, 6, 1)),
+        LocallyConnected2D(1, 1, implementation=implementation),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    first = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, epochs=30, batch_size=32, verbose=0)
+    last = model.evaluate(x, y, verbose=0)
+    assert last < first * 0.01
+    np.testing.assert_allclose(model.layers[0].kernel.numpy().ravel(), scale.ravel(), atol=0.05)
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+@pytest.mark.parametrize("implementation", [1, 2, 3])
+def test_save_and_load_keras_file_is_bit_identical(rank, implementation, tmp_path, rng):
+    shape = ((8, 7)[:rank]) + (3,)
+    model = keras.Sequential([
+        keras.Input(shape),
+        LAYERS[rank](4, 3, strides=2, padding="same", activation="relu", implementation=implementation,
+                     kernel_regularizer="l2", bias_constraint="non_neg", data_format="channels_last",
+                     name="lc"),
+    ])
+    model.set_weights([rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+    x = random_inputs(rng, (5,) + shape)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(np.asarray(model(x)), np.asarray(loaded(x)))
+    assert loaded.get_layer("lc").get_config() == model.get_layer("lc").get_config()
+
+
+def test_config_round_trip_keeps_every_argument():
+    layer = LocallyConnected2D(
+        3, (2, 3), strides=(2, 1), padding="SAME", data_format="channels_first", activation="relu",
+        use_bias=False, kernel_initializer="he_normal", kernel_regularizer=keras.regularizers.L1(0.1),
+        activity_regularizer="l2", kernel_constraint="max_norm", implementation=3, batch_size=8,
+        name="lc", trainable=False, dtype="float64",
+    )
+    config = layer.get_config()
+    clone = LocallyConnected2D.from_config(config)
+    assert clone.get_config() == config
+    assert config["padding"] == "same" and config["implementation"] == 3 and config["batch_size"] == 8
+    assert config["trainable"] is False and clone.dtype == "float64"
+
+
+def test_weights_argument_sets_weights_at_build(rng):
+    kernel = rng.standard_normal((4 * 3, 2 * 2 * 2, 3)).astype("float32")
+    bias = rng.standard_normal((4, 3, 3)).astype("float32")
+    layer = LocallyConnected2D(3, 2, weights=[kernel, bias])
+    x = random_inputs(rng, (1, 5, 4, 2))
+    layer(x)
+    np.testing.assert_array_equal(layer.get_weights()[0], kernel)
+    np.testing.assert_array_equal(layer.get_weights()[1], bias)
+    # With input_shape known, the weights are set at construction.
+    built = LocallyConnected2D(3, 2, weights=[kernel, bias], input_shape=(5, 4, 2))
+    assert built.built
+    np.testing.assert_array_equal(built.get_weights()[0], kernel)
+
+
+def test_weights_argument_with_wrong_shapes_names_weights():
+    layer = LocallyConnected2D(3, 2, weights=[np.zeros((2, 2, 2))])
+    with pytest.raises(ValueError, match="`weights` must be a list of arrays with shapes"):
+        layer.build((None, 5, 4, 2))
+    with pytest.raises(TypeError, match="`weights` must be a list"):
+        LocallyConnected2D(3, 2, weights=np.zeros(3))
+
+
+def test_built_layer_refuses_another_spatial_shape(rng):
+    layer = LocallyConnected2D(2, 3)
+    layer(random_inputs(rng, (1, 6, 6, 1)))
+    with pytest.raises(ValueError, match="expected axis 1 of input shape to have value 6"):
+        layer(random_inputs(rng, (1, 7, 6, 1)))
+
+
+@pytest.mark.parametrize(
+    "layer_args, shape, message",
+    [
+        ((2, 3), (None, None, 6, 1), "needs fully known spatial dimensions"),
+        ((2, 3), (None, 6, 6, None), "needs fully known spatial dimensions"),
+        ((2, 5), (None, 4, 6, 1), r"would produce an output of spatial size \(0, 2\)"),
+        ((2, 3), (None, 6, 1), "expects inputs of rank 4"),
+    ],
+)
+def test_bad_input_shapes_are_clear_errors(layer_args, shape, message):
+    with pytest.raises(ValueError, match=message):
+        LocallyConnected2D(*layer_args).build(shape)
+
+
+def test_implementation_2_refuses_a_kernel_over_the_budget():
+    layer = LocallyConnected2D(16, 3, implementation=2)
+    set_dense_kernel_budget(1024**2)
+    try:
+        with pytest.raises(ValueError, match=r"dense masked kernel of 2,073,600 entries.*budget"):
+            layer.build((None, 20, 20, 1))
+        LocallyConnected2D(16, 3, implementation=1).build((None, 20, 20, 1))
+    finally:
+        set_dense_kernel_budget(2 * 1024**3)
+    LocallyConnected2D(16, 3, implementation=2).build((None, 20, 20, 1))
+
+
+def test_batch_size_is_checked_against_the_input():
+    layer = LocallyConnected1D(2, 3, batch_size=4)
+    with pytest.raises(ValueError, match="`batch_size` is 4"):
+        layer.build((3, 10, 1))
+    layer.build((4, 10, 1))
+
+
+def test_data_format_none_follows_keras_config():
+    previous = keras.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    try:
+        assert LocallyConnected2D(2, 3).data_format == "channels_first"
+    finally:
+        keras.config.set_image_data_format(previous)
+    assert LocallyConnected2D(2, 3).data_format == previous
