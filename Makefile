@@ -22,9 +22,12 @@ define run_pytest
 	exit $$rc
 endef
 
-.PHONY: install system-deps test test-python demo clean
+R_SOURCES := DESCRIPTION NAMESPACE LICENSE $(wildcard R/*.R) $(wildcard man/*.Rd)
+R_VERSION_TAG := $(shell sed -n 's/^Version: //p' DESCRIPTION)
 
-install: system-deps $(VENV)/.installed
+.PHONY: install system-deps test test-python test-r check-r demo clean
+
+install: system-deps $(VENV)/.installed $(VENV)/.r-installed
 
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -41,13 +44,36 @@ $(VENV)/.installed: pyproject.toml Makefile | system-deps
 	$(PY) -m pip install -q -e ".[test]" $(R_FACING_PINS)
 	touch $@
 
-test: install test-python
+# The R package, installed into R's site library; roxygen2 output must be up to date.
+$(VENV)/.r-installed: $(R_SOURCES) | system-deps $(VENV)/.installed
+	Rscript -e 'roxygen2::roxygenise()'
+	R CMD INSTALL --no-test-load .
+	touch $@
 
-test-python: $(VENV)/.installed
+test: install test-python test-r check-r
+
+# Python tests, including R<->Python parity through rpy2 (needs the R package).
+test-python: $(VENV)/.installed $(VENV)/.r-installed
 	$(call run_pytest,tests/python)
+
+test-r: $(VENV)/.r-installed
+	Rscript -e 'testthat::test_dir("tests/testthat", package = "locallyconnected", load_package = "installed", reporter = testthat::ProgressReporter$$new(show_praise = FALSE), stop_on_failure = TRUE)'
+
+# R CMD check must end with no ERROR and no WARNING. The package is built from a copy
+# holding only its own files (R CMD build would first copy the whole tree, .venv included).
+R_PACKAGE_FILES := DESCRIPTION NAMESPACE LICENSE .Rbuildignore R man tests/testthat.R tests/testthat demo/00Index demo/demo.R
+check-r: $(VENV)/.r-installed
+	rm -rf build/rcheck && mkdir -p build/rcheck/src
+	cp -r --parents $(R_PACKAGE_FILES) build/rcheck/src/
+	cd build/rcheck && R CMD build --no-build-vignettes src && \
+	  _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual locallyconnected_$(R_VERSION_TAG).tar.gz
+	@log=build/rcheck/locallyconnected.Rcheck/00check.log; \
+	if grep -E "^Status: .*(ERROR|WARNING)" $$log; then echo "R CMD check: ERROR/WARNING, see $$log" >&2; exit 1; fi; \
+	grep "^Status" $$log
 
 demo: install
 	$(PY) demo/demo.py
+	Rscript demo/demo.R
 
 clean:
 	rm -rf $(VENV) build python/*.egg-info

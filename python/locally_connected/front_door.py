@@ -8,6 +8,7 @@ and compose the new layer with `object` as R keras does.
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any
 
 import keras
@@ -109,7 +110,11 @@ def _front_door(layer_class: type[LocallyConnected], default_strides: Any, name:
         )
         for required in ("filters", "kernel_size"):
             _required(arguments[required], required)
-        return compose_layer(object, layer_class(**arguments, **optional))
+        with warnings.catch_warnings():
+            # input_shape is part of this signature (R keras passes it), not a misuse.
+            warnings.filterwarnings("ignore", message="Do not pass an `input_shape`", category=UserWarning)
+            layer = layer_class(**arguments, **optional)
+        return compose_layer(object, layer)
 
     front_door.__signature__ = signature
     front_door.__name__ = front_door.__qualname__ = name

@@ -1,0 +1,139 @@
+#' Locally connected layer for 2D inputs (images)
+#'
+#' Works like `keras3::layer_conv_2d()`, except that the weights are
+#' unshared: every output position has its own filters. The signature is R keras
+#' 2.x's, so pipes written for it run unchanged on Keras 3.
+#'
+#' @param object What to compose the new layer with. Missing or `NULL`: the layer is
+#'   returned. A Sequential model: the layer is added to it (in place) and the model
+#'   is returned invisibly. A tensor (e.g. from `keras$Input()`) or an array: the
+#'   layer's output for it is returned.
+#' @param filters Integer, the number of output channels.
+#' @param kernel_size An integer or a vector of 2 integers: height and width of the
+#'   window. One integer is used for both dimensions.
+#' @param strides An integer or a vector of 2 integers: the step of the window along
+#'   height and width.
+#' @param padding `"valid"` (no padding) or `"same"` (case-insensitive). `"same"`
+#'   pads like `keras3::layer_conv_2d()`: the output has
+#'   `ceiling(input / strides)` positions, for every `implementation`.
+#' @param data_format `"channels_last"` (inputs `(batch, height, width, channels)`)
+#'   or `"channels_first"` (inputs `(batch, channels, height, width)`). `NULL` uses
+#'   Keras' `image_data_format()`, `"channels_last"` unless configured otherwise.
+#' @param activation Activation function (a name such as `"relu"`, or a function).
+#'   `NULL` applies none.
+#' @param use_bias `TRUE` or `FALSE`: whether the layer has a bias for every output
+#'   position and filter.
+#' @param kernel_initializer,bias_initializer Initializers of the kernel and the bias
+#'   (names such as `"glorot_uniform"`, or Keras initializer objects).
+#' @param kernel_regularizer,bias_regularizer,activity_regularizer Regularizers of the
+#'   kernel, the bias and the layer's output, or `NULL`.
+#' @param kernel_constraint,bias_constraint Constraints of the kernel and the bias, or
+#'   `NULL`.
+#' @param implementation `1L`, `2L` or `3L`. All three compute the same function from
+#'   the same weights; they differ in speed and memory. `1`: patches and one batched
+#'   matrix product (memory-light, the default). `2`: one product with a dense, mostly
+#'   zero matrix (fast for small layers; refused with an error when that matrix would
+#'   exceed the budget). `3`: one sparse matrix product (large, sparse layers).
+#' @param batch_size Fixed batch size. With `input_shape`, the layer starts a model
+#'   whose batch dimension is `batch_size`; inputs of another batch size are an error.
+#' @param name Name of the layer, unique in a model; generated when `NULL`.
+#' @param trainable Whether the weights are updated by training; `NULL` keeps Keras'
+#'   default (`TRUE`).
+#' @param weights Initial weights: `list(kernel, bias)` (or `list(kernel)` without
+#'   bias). `kernel` has dimensions `c(output positions, prod(kernel_size) * channels,
+#'   filters)` and `bias` `c(output rows, output cols, filters)`; they are set when the
+#'   layer is built.
+#' @param ... `input_shape` (the input's shape without the batch dimension, so the
+#'   layer can start a Sequential model) and `dtype` (e.g. `"float64"` or
+#'   `"mixed_float16"`).
+#'
+#' @return The layer, the model, or the output tensor, depending on `object`.
+#'   Numbers may be doubles (`3`, `c(3, 3)`); non-integral, non-finite, zero or
+#'   negative sizes, and unknown `padding` or `implementation` values are errors that
+#'   name the argument.
+#'
+#' @section Input and output shapes:
+#' Inputs `(batch, rows, cols, channels)` (channels_last) or
+#' `(batch, channels, rows, cols)` (channels_first); outputs `(batch, new_rows,
+#' new_cols, filters)` or `(batch, filters, new_rows, new_cols)`.
+#'
+#' @family locally connected layers
+#' @export
+#' @examples
+#' if (reticulate::py_module_available("locally_connected")) {
+#'   keras <- reticulate::import("keras")
+#'   model <- keras$Sequential(list(keras$Input(shape = list(8L, 8L, 1L))))
+#'   model |> layer_locally_connected_2d(filters = 4, kernel_size = c(3, 3))
+#'   model$output_shape
+#' }
+layer_locally_connected_2d <- function(object, filters, kernel_size, strides = c(1L, 1L),
+                                       padding = "valid", data_format = NULL,
+                                       activation = NULL, use_bias = TRUE,
+                                       kernel_initializer = "glorot_uniform",
+                                       bias_initializer = "zeros", kernel_regularizer = NULL,
+                                       bias_regularizer = NULL, activity_regularizer = NULL,
+                                       kernel_constraint = NULL, bias_constraint = NULL,
+                                       implementation = 1L, batch_size = NULL, name = NULL,
+                                       trainable = NULL, weights = NULL, ...) {
+  compose_layer("layer_locally_connected_2d", environment(), ...)
+}
+
+#' Locally connected layer for 1D inputs (sequences)
+#'
+#' Works like `keras3::layer_conv_1d()`, except that the weights are
+#' unshared: every output step has its own filters.
+#'
+#' @inheritParams layer_locally_connected_2d
+#' @param kernel_size An integer (or a vector of 1 integer): the window length.
+#' @param strides An integer (or a vector of 1 integer): the step of the window.
+#' @param data_format `"channels_last"` (inputs `(batch, steps, channels)`) or
+#'   `"channels_first"` (inputs `(batch, channels, steps)`); `NULL` uses Keras'
+#'   `image_data_format()`.
+#' @param weights Initial weights: `list(kernel, bias)` (or `list(kernel)` without
+#'   bias), `kernel` with dimensions `c(output steps, kernel_size * channels, filters)`
+#'   and `bias` `c(output steps, filters)`.
+#' @param padding `"valid"` or `"same"` (case-insensitive); `"same"` pads like
+#'   `keras3::layer_conv_1d()`.
+#'
+#' @return The layer, the model, or the output tensor, depending on `object`.
+#'
+#' @section Input and output shapes:
+#' Inputs `(batch, steps, channels)` (channels_last) or `(batch, channels, steps)`;
+#' outputs `(batch, new_steps, filters)` or `(batch, filters, new_steps)`.
+#'
+#' @family locally connected layers
+#' @export
+#' @examples
+#' if (reticulate::py_module_available("locally_connected")) {
+#'   x <- array(runif(2 * 10 * 3), c(2, 10, 3))
+#'   y <- layer_locally_connected_1d(x, filters = 2, kernel_size = 3)
+#'   dim(y$numpy())
+#' }
+layer_locally_connected_1d <- function(object, filters, kernel_size, strides = 1L,
+                                       padding = "valid", data_format = NULL,
+                                       activation = NULL, use_bias = TRUE,
+                                       kernel_initializer = "glorot_uniform",
+                                       bias_initializer = "zeros", kernel_regularizer = NULL,
+                                       bias_regularizer = NULL, activity_regularizer = NULL,
+                                       kernel_constraint = NULL, bias_constraint = NULL,
+                                       implementation = 1L, batch_size = NULL, name = NULL,
+                                       trainable = NULL, weights = NULL, ...) {
+  compose_layer("layer_locally_connected_1d", environment(), ...)
+}
+
+# The one composing helper of both layer functions: the calling function's arguments
+# (`arguments`, its environment) go to the Python front door of the same name.
+compose_layer <- function(front_door, arguments, ..., call = sys.call(-1)) {
+  is_missing <- function(name) eval(call("missing", as.name(name)), arguments)
+  for (required in c("filters", "kernel_size")) {
+    if (is_missing(required)) {
+      stop(structure(
+        class = c("locallyconnected_error", "error", "condition"),
+        list(message = paste0("`", required, "` is required."), call = call)
+      ))
+    }
+  }
+  object <- if (is_missing("object")) NULL else arguments$object
+  args <- mget(setdiff(ls(arguments), "object"), envir = arguments)
+  compose_with_python(front_door, object, c(args, list(...)), call = call)
+}

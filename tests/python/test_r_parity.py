@@ -1,0 +1,109 @@
+"""R and Python in one process (rpy2 -> R -> reticulate -> this interpreter).
+
+The R package calls the Python front door, so a layer made in R is the very Python
+object Python sees, and R's outputs equal Python's exactly for the same weights and input.
+"""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import r_session
+from locally_connected import LocallyConnected2D, layer_locally_connected_1d, layer_locally_connected_2d
+
+
+@pytest.fixture(scope="module")
+def r():
+    r_session.start_r()
+    return r_session.r
+
+
+def test_process_with_r_and_reticulate_exits_cleanly():
+    result = subprocess.run(
+        [sys.executable, os.path.join(os.path.dirname(__file__), "r_session.py")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Fatal Python error" not in result.stderr
+    assert 'extern "Python"' not in result.stderr
+    name, tempdir = result.stdout.split()[-2:]
+    assert name == "LocallyConnected2D"
+    assert not os.path.exists(tempdir), "R's tempdir() was not cleaned up at exit"
+
+
+def test_layer_made_in_r_is_the_python_object(r):
+    r("layer <- layer_locally_connected_2d(filters = 3, kernel_size = c(2, 2), name = 'from_r')")
+    r("reticulate::py_set_attr(bridge, 'layer', layer)")
+    layer = r_session.bridge().layer
+    assert isinstance(layer, LocallyConnected2D)
+    assert int(r("reticulate::py_id(layer)")[0]) == id(layer)
+    model = keras.Sequential([keras.Input((5, 5, 2)), layer])
+    assert model.output_shape == (None, 4, 4, 3)
+    assert r("layer$built")[0], "R's handle does not see the build Python did"
+
+
+def test_r_errors_surface_with_the_argument_name(r):
+    with pytest.raises(r_session.RError, match="`kernel_size` must be an integer >= 1"):
+        r("layer_locally_connected_2d(filters = 2, kernel_size = 2.5)")
+
+
+def test_layer_made_in_python_is_used_from_r(r):
+    layer = layer_locally_connected_1d(filters=2, kernel_size=3, name="from_python")
+    r_session.bridge().layer = layer
+    r("layer <- reticulate::py_get_attr(bridge, 'layer')")
+    r("x <- array(seq_len(2 * 7 * 4) / 10, c(2, 7, 4))")
+    r("y <- reticulate::py_call(layer, reticulate::r_to_py(x))")
+    r("reticulate::py_set_attr(bridge, 'y', y)")
+    assert layer.built and layer.kernel.shape == (5, 12, 2)
+    x = (np.arange(1, 2 * 7 * 4 + 1) / 10).reshape((2, 7, 4), order="F")
+    np.testing.assert_array_equal(np.asarray(r_session.bridge().y), np.asarray(layer(x)))
+    r("model <- reticulate::import('keras')$Sequential(list(reticulate::import('keras')$Input(shape = reticulate::tuple(7L, 4L))))")
+    r("model <- layer_locally_connected_1d(model, 3, 2)")
+    r("reticulate::py_set_attr(bridge, 'model', model)")
+    assert isinstance(r_session.bridge().model.layers[-1], type(layer))
+
+
+PARITY_CASES = [
+    # rank, spatial, channels, filters, kernel, strides, padding, data_format, implementation
+    (2, (6, 7), 3, 4, (3, 3), (1, 1), "valid", "channels_last", 1),
+    (2, (6, 7), 3, 4, (3, 2), (2, 1), "same", "channels_last", 2),
+    (2, (7, 6), 2, 3, (2, 2), (2, 2), "same", "channels_first", 3),
+    (2, (8, 8), 1, 2, (4, 3), (3, 2), "valid", "channels_first", 1),
+    (2, (5, 5), 2, 2, (5, 5), (1, 1), "same", "channels_last", 3),
+    (2, (6, 6), 2, 2, (1, 1), (1, 1), "valid", "channels_first", 2),
+    (1, (10,), 3, 4, (3,), (1,), "valid", "channels_last", 1),
+    (1, (11,), 2, 3, (4,), (2,), "same", "channels_first", 2),
+    (1, (9,), 2, 2, (2,), (3,), "same", "channels_last", 3),
+    (1, (9,), 1, 2, (3,), (2,), "valid", "channels_first", 3),
+]
+
+
+@pytest.mark.parametrize("case", PARITY_CASES, ids=lambda c: "-".join(map(str, c)))
+def test_r_output_equals_python_output_exactly(r, case, rng):
+    rank, spatial, channels, filters, kernel, strides, padding, data_format, implementation = case
+    shape = ((channels,) + spatial) if data_format == "channels_first" else (spatial + (channels,))
+    reference = (layer_locally_connected_2d if rank == 2 else layer_locally_connected_1d)(
+        filters=filters, kernel_size=kernel, strides=strides, padding=padding,
+        data_format=data_format, implementation=implementation, bias_initializer="random_normal",
+    )
+    x = rng.standard_normal((3,) + shape).astype("float32")
+    expected = np.asarray(reference(x))
+    weights = reference.get_weights()
+    shared = r_session.bridge()
+    shared.x, shared.kernel, shared.bias = x, weights[0], weights[1]
+    function = f"layer_locally_connected_{rank}d"
+    r(f"""
+      y <- {function}(
+        reticulate::py_to_r(bridge$x), filters = {float(filters)},
+        kernel_size = c({', '.join(str(float(k)) for k in kernel)}),
+        strides = c({', '.join(str(float(s)) for s in strides)}),
+        padding = "{padding.upper()}", data_format = "{data_format}",
+        implementation = {implementation}L,
+        weights = list(reticulate::py_to_r(bridge$kernel), reticulate::py_to_r(bridge$bias)))
+      reticulate::py_set_attr(bridge, "y", y)
+    """)
+    np.testing.assert_array_equal(np.asarray(shared.y), expected)

@@ -1,0 +1,4 @@
+library(testthat)
+library(locallyconnected)
+
+test_check("locallyconnected")
