@@ -14,6 +14,8 @@ R_FACING_PINS := "numpy<2" "ml_dtypes<0.6" "rpy2==3.5.17"
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND := tensorflow
 export RETICULATE_PYTHON := $(abspath $(PY))
+# testthat skips the Python-backed tests "on CRAN" unless told otherwise.
+export NOT_CRAN := true
 
 # Runs pytest; "no tests collected" (exit 5) is a failure, not a pass.
 define run_pytest
