@@ -27,7 +27,7 @@ endef
 R_SOURCES := DESCRIPTION NAMESPACE LICENSE $(wildcard R/*.R) $(wildcard man/*.Rd)
 R_VERSION_TAG := $(shell sed -n 's/^Version: //p' DESCRIPTION)
 
-.PHONY: install system-deps test test-python test-r check-r demo clean
+.PHONY: install system-deps test test-python test-r check-r demo bench clean
 
 install: system-deps $(VENV)/.installed $(VENV)/.r-installed
 
@@ -76,6 +76,10 @@ check-r: $(VENV)/.r-installed
 demo: install
 	$(PY) demo/demo.py
 	Rscript demo/demo.R
+
+# Speed and memory against tf-keras (issue 5): table, CSV and PNG under bench/results/.
+bench: install
+	cd bench && ../$(PY) run.py
 
 clean:
 	rm -rf $(VENV) build python/*.egg-info

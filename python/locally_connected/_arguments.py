@@ -89,9 +89,14 @@ def data_format(value: Any) -> str:
     return choice(value, "data_format", DATA_FORMATS)
 
 
-def implementation(value: Any) -> int:
+def implementation(value: Any) -> int | str:
+    """1, 2 or 3 (integral numbers, as R sends them), or "auto" (case-insensitive)."""
     value = _as_scalar(value)
-    accepted = f"one of {list(IMPLEMENTATIONS)}"
+    accepted = f"one of {list(IMPLEMENTATIONS)} or 'auto'"
+    if isinstance(value, str):
+        if value.lower() != "auto":
+            raise ValueError(f"`implementation` must be {accepted}. Received: implementation={value!r}.")
+        return "auto"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`implementation` must be {accepted}. Received: implementation={_describe(value)}.")
     if not math.isfinite(value) or value != math.floor(value) or int(value) not in IMPLEMENTATIONS:

@@ -26,59 +26,123 @@ def _spatial_first(inputs, rank: int, channels_first: bool):
     return ops.transpose(inputs, spatial + [0, channels])
 
 
-def patches_matmul(inputs, kernel, geometry: Geometry, channels_first: bool):
-    """Implementation 1: one strided slice per kernel tap, then one batched matmul.
+def _phase_length(geometry: Geometry) -> tuple[int, ...]:
+    """Per dimension, the length of each stride phase of the padded input."""
+    return tuple(
+        -(-(n + before + after) // s)
+        for n, before, after, s in zip(
+            geometry.input_size, geometry.pad_before, geometry.pad_after, geometry.strides
+        )
+    )
 
-    The slices are taken from a spatial-first copy of the input so that stacking them
-    gives `(num_outputs, batch, features)` without moving the (larger) patch tensor.
+
+def _tap_windows(geometry: Geometry):
+    """Per kernel tap (row-major): its index into the phase-split input
+    `(L_1, s_1, ..., L_r, s_r, batch, channels)`. Tap `q * s + r` of a dimension reads
+    phase `r` from position `q`, so every tap is a unit-stride slice of one phase."""
+    for offset in itertools.product(*(range(k) for k in geometry.kernel_size)):
+        index = ()
+        for start, o, s in zip(offset, geometry.output_size, geometry.strides):
+            q, r = divmod(start, s)
+            index += (slice(q, q + o), r)
+        yield index
+
+
+def extract_patches(inputs, geometry: Geometry, channels_first: bool):
+    """`(num_outputs, batch, features)` patches of the input, features in the kernel's order.
+
+    The (padded) input is split into stride phases so that each kernel tap is one
+    unit-stride slice; the slices are stacked. The gradient adds each tap's gradient into
+    its phase with one pad per tap and interleaves the phases back (autodiff of strided
+    slices would build a full-size tensor per tap through slow strided-slice gradients).
     """
     rank = len(geometry.input_size)
-    x = _spatial_first(inputs, rank, channels_first)
-    if geometry.padding == "same":
-        pads = list(zip(geometry.pad_before, geometry.pad_after)) + [(0, 0), (0, 0)]
-        x = ops.pad(x, pads)
-    taps = []
-    for offset in itertools.product(*(range(k) for k in geometry.kernel_size)):
-        window = tuple(
-            slice(start, start + (o - 1) * s + 1, s)
-            for start, o, s in zip(offset, geometry.output_size, geometry.strides)
-        )
-        taps.append(x[window])
-    patches = ops.stack(taps, axis=-1 if channels_first else -2)
-    patches = ops.reshape(patches, (geometry.num_outputs, -1, kernel.shape[1]))
+    windows = list(_tap_windows(geometry))
+    lengths = _phase_length(geometry)
+    split_shape = tuple(v for length, s in zip(lengths, geometry.strides) for v in (length, s))
+
+    @ops.custom_gradient
+    def patches(inputs):
+        x = _spatial_first(inputs, rank, channels_first)
+        channels = x.shape[-1]
+        pads = [
+            (before, length * s - n - before)
+            for n, before, length, s in zip(geometry.input_size, geometry.pad_before, lengths, geometry.strides)
+        ]
+        if any(p != (0, 0) for p in pads):
+            x = ops.pad(x, pads + [(0, 0), (0, 0)])
+        x = ops.reshape(x, split_shape + (-1, channels))
+        stacked = ops.stack([x[window] for window in windows], axis=-1 if channels_first else -2)
+        result = ops.reshape(stacked, (geometry.num_outputs, -1, channels * len(windows)))
+
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            per_tap = ops.reshape(
+                upstream,
+                geometry.output_size + (-1,)
+                + ((channels, len(windows)) if channels_first else (len(windows), channels)),
+            )
+            phases = {}
+            for index, window in enumerate(windows):
+                tap = per_tap[..., index] if channels_first else per_tap[..., index, :]
+                positions, phase = window[0::2], window[1::2]
+                placed = ops.pad(
+                    tap,
+                    [(p.start, length - p.stop) for p, length in zip(positions, lengths)] + [(0, 0), (0, 0)],
+                )
+                phases[phase] = placed if phase not in phases else phases[phase] + placed
+            gradient = _interleave(phases, geometry.strides, ops.zeros_like(placed))
+            inside = tuple(slice(b, b + n) for b, n in zip(geometry.pad_before, geometry.input_size))
+            gradient = ops.reshape(gradient, tuple(length * s for length, s in zip(lengths, geometry.strides))
+                                   + (-1, channels))[inside]
+            # (*spatial, batch, channels) back to the input's layout.
+            order = (rank, rank + 1) + tuple(range(rank)) if channels_first else (
+                (rank,) + tuple(range(rank)) + (rank + 1,))
+            return ops.transpose(gradient, order)
+
+        return result, grad
+
+    return patches(inputs)
+
+
+def _interleave(phases: dict, strides: tuple[int, ...], zeros, prefix: tuple = ()):
+    """Stacks phase tensors `(L_1, ..., L_r, batch, channels)` into
+    `(L_1, s_1, ..., L_r, s_r, batch, channels)`; phases no tap reads are zeros."""
+    depth = len(prefix)
+    if depth == len(strides):
+        return phases.get(prefix, zeros)
+    parts = [_interleave(phases, strides, zeros, prefix + (r,)) for r in range(strides[depth])]
+    return ops.stack(parts, axis=depth + 1)
+
+
+def patches_matmul(inputs, kernel, geometry: Geometry, channels_first: bool):
+    """Implementation 1: patches (one strided slice per kernel tap), then one batched
+    matmul over output positions: `(P, batch, features) @ (P, features, filters)`."""
+    patches = extract_patches(inputs, geometry, channels_first)
     return ops.transpose(ops.matmul(patches, kernel), (1, 0, 2))
-
-
-@functools.lru_cache(maxsize=16)
-def _connections(geometry: Geometry, channels: int, channels_first: bool):
-    """The in-bounds (output, kernel feature, input feature) triples, as NumPy index arrays.
-
-    Input features are indexed in the input's own flattening order, so the input needs
-    no transpose; kernel features follow the layout's `(taps, channels)` or
-    `(channels, taps)` order. Triples come sorted by output, then kernel feature, which
-    is also increasing input feature within each output: positions grow with the tap.
-    """
-    taps = geometry.taps
-    output, tap, channel = np.meshgrid(
-        np.arange(taps.shape[0]), np.arange(taps.shape[1]), np.arange(channels), indexing="ij"
-    )
-    position = taps[output, tap]
-    if channels_first:
-        output, tap, channel, position = (
-            np.swapaxes(a, 1, 2) for a in (output, tap, channel, position)
-        )
-        feature = channel * taps.shape[1] + tap
-        input_feature = channel * geometry.num_inputs + position
-    else:
-        feature = tap * channels + channel
-        input_feature = position * channels + channel
-    inside = position >= 0
-    return output[inside], feature[inside], input_feature[inside]
 
 
 def dense_kernel_size(geometry: Geometry, channels: int, filters: int) -> int:
     """Number of entries of implementation 2's dense masked kernel."""
     return geometry.num_inputs * channels * geometry.num_outputs * filters
+
+
+@functools.lru_cache(maxsize=16)
+def kernel_rows(geometry: Geometry, channels: int, channels_first: bool) -> np.ndarray:
+    """`(outputs * features, 2)`: for every kernel row `(output, feature)`, in kernel order,
+    the input feature it multiplies (in the input's own flattening order, or
+    `inputs * channels` where the tap reads padding) and its output position."""
+    taps = geometry.taps
+    position = taps[:, :, None] if not channels_first else taps[:, None, :]
+    channel = np.arange(channels)[None, None, :] if not channels_first else np.arange(channels)[None, :, None]
+    if channels_first:
+        row = channel * geometry.num_inputs + position
+    else:
+        row = position * channels + channel
+    row = np.where(position >= 0, row, geometry.num_inputs * channels)
+    output = np.broadcast_to(np.arange(geometry.num_outputs)[:, None, None], row.shape)
+    return np.stack([row.ravel(), output.ravel()], axis=1)
 
 
 def dense_masked_matmul(inputs, kernel, geometry: Geometry, channels_first: bool):
@@ -88,56 +152,45 @@ def dense_masked_matmul(inputs, kernel, geometry: Geometry, channels_first: bool
     """
     features, filters = kernel.shape[1], kernel.shape[2]
     channels = features // geometry.num_taps
-    output, feature, input_feature = _connections(geometry, channels, channels_first)
-    values = ops.take(ops.reshape(kernel, (-1, filters)), output * features + feature, axis=0)
+    rows = geometry.num_inputs * channels
+    indices = kernel_rows(geometry, channels, channels_first)
+    padded = bool((geometry.taps < 0).any())
     dense = ops.scatter(
-        np.stack([input_feature, output], axis=1),
-        values,
-        (geometry.num_inputs * channels, geometry.num_outputs, filters),
+        indices, ops.reshape(kernel, (-1, filters)),
+        (rows + padded, geometry.num_outputs, filters),
     )
-    dense = ops.reshape(dense, (geometry.num_inputs * channels, geometry.num_outputs * filters))
-    flat = ops.reshape(inputs, (-1, geometry.num_inputs * channels))
+    if padded:
+        dense = dense[:rows]
+    dense = ops.reshape(dense, (rows, geometry.num_outputs * filters))
+    flat = ops.reshape(inputs, (-1, rows))
     return ops.reshape(ops.matmul(flat, dense), (-1, geometry.num_outputs, filters))
 
 
 @functools.lru_cache(maxsize=16)
-def _sparse_layout(geometry: Geometry, channels: int, filters: int, channels_first: bool):
-    """COO indices of the `(outputs * filters, inputs * channels)` sparse matrix, sorted
-    row-major, and for each entry the index of its weight in the flattened kernel."""
-    output, feature, input_feature = _connections(geometry, channels, channels_first)
-    counts = np.bincount(output, minlength=geometry.num_outputs)
-    starts = np.cumsum(counts) - counts
-    rank_in_output = np.arange(output.size) - starts[output]
-    filter_index = np.arange(filters)
-    # Sorted position of entry (j, f): the block of output o, then filter f, then rank.
-    position = (
-        (starts[output] * filters + rank_in_output)[:, None]
-        + filter_index[None, :] * counts[output][:, None]
-    ).ravel()
-    indices = np.empty((position.size, 2), dtype=np.int64)
-    indices[position, 0] = (output[:, None] * filters + filter_index[None, :]).ravel()
-    indices[position, 1] = np.repeat(input_feature, filters)
-    kernel_index = np.empty(position.size, dtype=np.int64)
-    features = channels * geometry.num_taps
-    kernel_index[position] = (
-        (output * features + feature)[:, None] * filters + filter_index[None, :]
-    ).ravel()
-    return indices, kernel_index
+def _sparse_indices(geometry: Geometry, channels: int, filters: int, channels_first: bool) -> np.ndarray:
+    """COO indices `(row, column)` of the `(outputs * filters, inputs * channels + 1)` sparse
+    matrix, one per kernel entry in the kernel's own order, so the flattened kernel is the
+    value vector as it is. Taps that read padding point at the last column, a zero input."""
+    rows = kernel_rows(geometry, channels, channels_first)  # (P * features, 2): column, output
+    filter_index = np.arange(filters, dtype=np.int64)
+    row = rows[:, 1:2] * filters + filter_index[None, :]
+    column = np.broadcast_to(rows[:, 0:1], row.shape)
+    return np.stack([row.ravel(), column.ravel()], axis=1)
 
 
 def sparse_matmul(inputs, kernel, geometry: Geometry, channels_first: bool):
-    """Implementation 3: one sparse-dense matmul over the connected weights only."""
+    """Implementation 3: one sparse-dense matmul over the kernel entries only."""
     channels, filters = kernel.shape[1] // geometry.num_taps, kernel.shape[2]
-    indices, kernel_index = _sparse_layout(geometry, channels, filters, channels_first)
-    values = ops.take(ops.reshape(kernel, (-1,)), kernel_index, axis=0)
+    indices = _sparse_indices(geometry, channels, filters, channels_first)
     flat = ops.reshape(inputs, (-1, geometry.num_inputs * channels))
-    dense_shape = (geometry.num_outputs * filters, geometry.num_inputs * channels)
-    result = _sparse_dense_matmul(indices, values, dense_shape, flat)
+    flat = ops.pad(flat, [(0, 0), (0, 1)])  # the zero input that padding taps read
+    dense_shape = (geometry.num_outputs * filters, geometry.num_inputs * channels + 1)
+    result = _sparse_dense_matmul(indices, ops.reshape(kernel, (-1,)), dense_shape, flat)
     return ops.reshape(result, (-1, geometry.num_outputs, filters))
 
 
 def _sparse_dense_matmul(indices: np.ndarray, values, dense_shape, flat):
-    """`flat @ S.T` for the sparse `S` given in sorted COO form, on the active backend."""
+    """`flat @ S.T` for the sparse `S` given in COO form (unsorted), on the active backend."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -147,20 +200,38 @@ def _sparse_dense_matmul(indices: np.ndarray, values, dense_shape, flat):
     if backend == "jax":
         from jax.experimental import sparse as jax_sparse
 
-        matrix = jax_sparse.BCOO((values, indices.astype(np.int32)), shape=dense_shape,
-                                 indices_sorted=True, unique_indices=True)
+        matrix = jax_sparse.BCOO((values, indices.astype(np.int32)), shape=dense_shape)
         return (matrix @ flat.T).T
     if backend == "torch":
         import torch
 
         index = torch.as_tensor(indices.T, device=values.device)
-        matrix = torch.sparse_coo_tensor(index, values, dense_shape, is_coalesced=True)
+        matrix = torch.sparse_coo_tensor(index, values, dense_shape)
         return torch.sparse.mm(matrix, flat.T).T
     # Any other backend: the same product as a gather and a segment sum.
     gathered = ops.take(flat, indices[:, 1], axis=1) * values
-    summed = ops.segment_sum(ops.transpose(gathered), indices[:, 0], num_segments=dense_shape[0],
-                             sorted=True)
+    summed = ops.segment_sum(ops.transpose(gathered), indices[:, 0], num_segments=dense_shape[0])
     return ops.transpose(summed)
+
+
+# Calibrated by `make bench` on a 2-core CPU (see README, "implementation"): the dense
+# masked product wins while the dense kernel is small in absolute terms and not much
+# larger than the useful weights; otherwise the patches product wins. The sparse product
+# never won a case there, so "auto" does not pick it.
+AUTO_DENSE_MAX_ENTRIES = 1_000_000
+AUTO_DENSE_MAX_RATIO = 12
+
+
+def choose_implementation(geometry: Geometry, channels: int, filters: int, max_dense_entries: int) -> int:
+    """The cost model of implementation="auto": 2 for small dense kernels, else 1.
+
+    Never picks 2 when its dense kernel would exceed `max_dense_entries` (the budget).
+    """
+    dense = dense_kernel_size(geometry, channels, filters)
+    useful = geometry.num_outputs * geometry.num_taps * channels * filters
+    if dense <= min(max_dense_entries, AUTO_DENSE_MAX_ENTRIES) and dense <= AUTO_DENSE_MAX_RATIO * useful:
+        return 2
+    return 1
 
 
 IMPLEMENTATION_FUNCTIONS = {1: patches_matmul, 2: dense_masked_matmul, 3: sparse_matmul}

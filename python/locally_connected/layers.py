@@ -47,9 +47,10 @@ class LocallyConnected(keras.layers.Layer):
         activity_regularizer: Any = None,
         kernel_constraint: Any = None,
         bias_constraint: Any = None,
-        implementation: int = 1,
+        implementation: int | str = 1,
         batch_size: int | None = None,
         weights: Sequence[Any] | None = None,
+        resolved_implementation: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
@@ -68,6 +69,12 @@ class LocallyConnected(keras.layers.Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.implementation = _arguments.implementation(implementation)
+        # What "auto" chose; saved in the config so a reloaded model runs the same math.
+        self.resolved_implementation = (
+            self.implementation if self.implementation != "auto"
+            else None if resolved_implementation is None
+            else _arguments.implementation(resolved_implementation)
+        )
         self.batch_size = _arguments.optional_integer(batch_size, "batch_size")
         self._initial_weights = None if weights is None else _weight_list(weights)
         self.input_spec = keras.InputSpec(ndim=rank + 2)
@@ -116,9 +123,14 @@ class LocallyConnected(keras.layers.Layer):
                 f"and padding={self.padding!r} does not fit the input's spatial size {spatial}. "
                 "Use a smaller kernel_size or padding='same'."
             )
-        if self.implementation == 2:
+        itemsize = np.dtype(self.variable_dtype).itemsize
+        if self.resolved_implementation is None:
+            self.resolved_implementation = implementations.choose_implementation(
+                geometry, channels, self.filters, DENSE_KERNEL_BUDGET_BYTES // itemsize
+            )
+        if self.resolved_implementation == 2:
             size = implementations.dense_kernel_size(geometry, channels, self.filters)
-            num_bytes = size * np.dtype(self.variable_dtype).itemsize
+            num_bytes = size * itemsize
             if num_bytes > DENSE_KERNEL_BUDGET_BYTES:
                 raise ValueError(
                     f"`implementation` = 2 would allocate a dense masked kernel of {size:,} entries "
@@ -164,7 +176,7 @@ class LocallyConnected(keras.layers.Layer):
     def call(self, inputs):
         spatial, _ = self._split_shape(inputs.shape)
         geometry = self._geometry(spatial)
-        compute = implementations.IMPLEMENTATION_FUNCTIONS[self.implementation]
+        compute = implementations.IMPLEMENTATION_FUNCTIONS[self.resolved_implementation]
         outputs = compute(inputs, self.kernel, geometry, self._channels_first)
         outputs = implementations.finish(outputs, geometry, self.bias, self._channels_first)
         return self.activation(outputs)
@@ -198,6 +210,9 @@ class LocallyConnected(keras.layers.Layer):
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
                 "bias_constraint": constraints.serialize(self.bias_constraint),
                 "implementation": self.implementation,
+                "resolved_implementation": (
+                    self.resolved_implementation if self.implementation == "auto" else None
+                ),
                 "batch_size": self.batch_size,
             }
         )
@@ -242,8 +257,10 @@ class LocallyConnected2D(LocallyConnected):
         data_format: "channels_last", "channels_first", or None for
             `keras.config.image_data_format()`.
         activation, use_bias, *_initializer, *_regularizer, *_constraint: as in Conv2D.
-        implementation: 1 (patches and a batched matmul), 2 (one dense masked matmul)
-            or 3 (one sparse matmul). Same weights, same results; only speed and memory differ.
+        implementation: 1 (patches and a batched matmul), 2 (one dense masked matmul),
+            3 (one sparse matmul), or "auto" (chosen at build from the shapes by a cost
+            model; the choice is saved in the config). Same weights, same results; only
+            speed and memory differ.
         batch_size: fixed batch size; checked against the input when the layer is built.
         weights: initial `[kernel, bias]` in this layer's layout, set when the layer is built.
     """

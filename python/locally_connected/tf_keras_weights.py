@@ -13,7 +13,7 @@ import numpy as np
 
 from locally_connected import _arguments
 from locally_connected.geometry import Geometry
-from locally_connected.implementations import _connections
+from locally_connected.implementations import kernel_rows
 from locally_connected.layers import LocallyConnected, LocallyConnected1D, LocallyConnected2D
 
 
@@ -97,17 +97,16 @@ def convert_tf_keras_weights(
     _check_representable(geometry)
     features = geometry.num_taps * channels
     filters = _arguments.integer(filters, "filters")
-    output, feature, input_feature = _connections(geometry, channels, channels_first)
-    ours = np.zeros((geometry.num_outputs * features, filters), dtype=kernel.dtype)
-    rows = output * features + feature
+    rows = kernel_rows(geometry, channels, channels_first)
     in_size, out_size = geometry.num_inputs * channels, geometry.num_outputs
+    connected = rows[:, 0] < in_size  # taps that read padding stay zero
+    input_feature, output = rows[connected, 0], rows[connected, 1]
+    ours = np.zeros((out_size * features, filters), dtype=kernel.dtype)
     if implementation == 2:
         if channels_first:
-            dense = kernel.reshape(in_size, filters, out_size)
-            ours[rows] = dense[input_feature, :, output]
+            ours[connected] = kernel.reshape(in_size, filters, out_size)[input_feature, :, output]
         else:
-            dense = kernel.reshape(in_size, out_size, filters)
-            ours[rows] = dense[input_feature, output, :]
+            ours[connected] = kernel.reshape(in_size, out_size, filters)[input_feature, output, :]
     else:
         filter_index = np.arange(filters)[None, :]
         if channels_first:
@@ -120,7 +119,7 @@ def convert_tf_keras_weights(
                 f"The implementation-3 kernel has {kernel.size} values; this geometry has "
                 f"{keys.size} connections. Check input_shape and the layer arguments."
             )
-        ours[rows] = kernel[np.searchsorted(np.sort(keys, axis=None), keys)]
+        ours[connected] = kernel[np.searchsorted(np.sort(keys, axis=None), keys)]
     return [ours.reshape(geometry.num_outputs, features, filters)] + rest
 
 

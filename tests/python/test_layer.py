@@ -261,3 +261,33 @@ def test_data_format_none_follows_keras_config():
     finally:
         keras.config.set_image_data_format(previous)
     assert LocallyConnected2D(2, 3).data_format == previous
+
+
+@pytest.mark.parametrize(
+    "spatial, channels, filters, expected",
+    [((8, 8), 4, 8, 2), ((28, 28), 1, 8, 1), ((32, 32), 16, 32, 1), ((6,), 2, 3, 2)],
+)
+def test_auto_chooses_from_the_shapes_and_saves_its_choice(spatial, channels, filters, expected, tmp_path, rng):
+    layer_class = LAYERS[len(spatial)]
+    model = keras.Sequential([keras.Input(spatial + (channels,)),
+                              layer_class(filters, 3, implementation="auto", name="lc")])
+    layer = model.get_layer("lc")
+    assert layer.implementation == "auto" and layer.resolved_implementation == expected
+    assert layer.get_config()["resolved_implementation"] == expected
+    path = tmp_path / "auto.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path).get_layer("lc")
+    assert loaded.resolved_implementation == expected
+    # A saved choice is kept even where the cost model would now choose otherwise.
+    config = dict(layer.get_config(), resolved_implementation=3)
+    assert layer_class.from_config(config).resolved_implementation == 3
+
+
+def test_auto_never_exceeds_the_dense_kernel_budget():
+    set_dense_kernel_budget(64 * 1024)  # 16k float32 entries; 8x8x4 k3 F8 needs 73,728
+    try:
+        layer = LocallyConnected2D(8, 3, implementation="auto")
+        layer.build((None, 8, 8, 4))
+        assert layer.resolved_implementation == 1
+    finally:
+        set_dense_kernel_budget(2 * 1024**3)

@@ -42,7 +42,7 @@ bad_inputs <- list(
   list(args = list(padding = "full"), message = "`padding` must be one of"),
   list(args = list(data_format = "NHWC"), message = "`data_format` must be one of"),
   list(args = list(implementation = 4), message = "`implementation` must be one of \\[1, 2, 3\\]"),
-  list(args = list(implementation = "2"), message = "`implementation` must be one of"),
+  list(args = list(implementation = "2"), message = "`implementation` must be one of \\[1, 2, 3\\] or 'auto'"),
   list(args = list(use_bias = "yes"), message = "`use_bias` must be TRUE/FALSE"),
   list(args = list(batch_size = 2.5), message = "`batch_size` must be an integer >= 1"),
   list(args = list(trainable = 1), message = "`trainable` must be TRUE/FALSE"),
