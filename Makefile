@@ -11,6 +11,12 @@ DEBIAN_PACKAGES := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cr
 # Debian's reticulate 1.28 cannot convert NumPy 2 arrays: the R-facing venv keeps NumPy 1.
 R_FACING_PINS := "numpy<2" "ml_dtypes<0.6" "rpy2==3.5.17"
 
+# JAX 0.10 needs NumPy >= 2: the JAX/PyTorch backend suite has a venv of its own (which
+# also proves the package on NumPy 2). torch 2.13.0 CPU comes from the machine's wheel.
+VENV_BACKENDS := .venv-backends
+PY_BACKENDS := $(VENV_BACKENDS)/bin/python
+BACKEND_PINS := "keras==3.15.1" "jax==0.10.*" "torch==2.13.0" "tensorflow==2.21.*" "numpy>=2" pytest hypothesis
+
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND := tensorflow
 export RETICULATE_PYTHON := $(abspath $(PY))
@@ -27,9 +33,9 @@ endef
 R_SOURCES := DESCRIPTION NAMESPACE LICENSE $(wildcard R/*.R) $(wildcard man/*.Rd)
 R_VERSION_TAG := $(shell sed -n 's/^Version: //p' DESCRIPTION)
 
-.PHONY: install system-deps test test-python test-r check-r demo bench clean
+.PHONY: install system-deps test test-python test-r check-r test-backends demo bench clean
 
-install: system-deps $(VENV)/.installed $(VENV)/.r-installed
+install: system-deps $(VENV)/.installed $(VENV)/.r-installed $(VENV_BACKENDS)/.installed
 
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -46,13 +52,19 @@ $(VENV)/.installed: pyproject.toml Makefile | system-deps
 	$(PY) -m pip install -q -e ".[test]" $(R_FACING_PINS)
 	touch $@
 
+$(VENV_BACKENDS)/.installed: pyproject.toml Makefile
+	test -x $(PY_BACKENDS) || $(PYTHON) -m venv $(VENV_BACKENDS)
+	$(PY_BACKENDS) -m pip install -q --upgrade pip
+	$(PY_BACKENDS) -m pip install -q -e . $(BACKEND_PINS)
+	touch $@
+
 # The R package, installed into R's site library; roxygen2 output must be up to date.
 $(VENV)/.r-installed: $(R_SOURCES) | system-deps $(VENV)/.installed
 	Rscript -e 'roxygen2::roxygenise()'
 	R CMD INSTALL --no-test-load .
 	touch $@
 
-test: install test-python test-r check-r
+test: install test-python test-r check-r test-backends
 
 # Python tests, including R<->Python parity through rpy2 (needs the R package).
 test-python: $(VENV)/.installed $(VENV)/.r-installed
@@ -60,6 +72,15 @@ test-python: $(VENV)/.installed $(VENV)/.r-installed
 
 test-r: $(VENV)/.r-installed
 	Rscript -e 'testthat::test_dir("tests/testthat", package = "locallyconnected", load_package = "installed", reporter = testthat::ProgressReporter$$new(show_praise = FALSE), stop_on_failure = TRUE)'
+
+# The same backend suite once per Keras backend, each in its own pytest process.
+test-backends: $(VENV_BACKENDS)/.installed
+	for backend in jax torch tensorflow; do \
+	  echo "== KERAS_BACKEND=$$backend"; \
+	  rc=0; KERAS_BACKEND=$$backend $(PY_BACKENDS) -m pytest tests/backends || rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests in tests/backends: failing" >&2; exit 1; fi; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	done
 
 # R CMD check must end with no ERROR and no WARNING. The package is built from a copy
 # holding only its own files (R CMD build would first copy the whole tree, .venv included).
@@ -82,4 +103,4 @@ bench: install
 	cd bench && ../$(PY) run.py
 
 clean:
-	rm -rf $(VENV) build python/*.egg-info
+	rm -rf $(VENV) $(VENV_BACKENDS) build python/*.egg-info

@@ -45,7 +45,18 @@ is_sequential <- function(object) {
 # a Sequential model invisibly (it was modified in place), anything else visibly.
 compose_with_python <- function(front_door, object, args, call = sys.call(-1)) {
   check_numpy_compatible()
-  args <- c(list(object = object), args[!vapply(args, is.null, logical(1))])
+  args <- args[!vapply(args, is.null, logical(1))]
+  # reticulate hands a logical NA to Python as True: refuse NA before it is lost.
+  has_na <- vapply(args, function(a) is.atomic(a) && length(a) > 0 && anyNA(a), logical(1))
+  if (any(has_na)) {
+    name <- names(args)[has_na][1]
+    stop(structure(
+      class = c("locallyconnected_error", "error", "condition"),
+      list(message = paste0("`", name, "` must not be NA. Received: ", name, " = ",
+                            paste(deparse(args[[name]]), collapse = "")), call = call)
+    ))
+  }
+  args <- c(list(object = object), args)
   result <- tryCatch(
     do.call(locally_connected[[front_door]], args),
     error = function(e) stop(python_error(e, call))

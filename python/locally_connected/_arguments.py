@@ -17,6 +17,8 @@ import numpy as np
 PADDINGS = ("valid", "same")
 DATA_FORMATS = ("channels_last", "channels_first")
 IMPLEMENTATIONS = (1, 2, 3)
+#: Largest accepted integer argument: R's largest integer; tensor shapes and slices need it.
+MAXIMUM_INTEGER = 2**31 - 1
 
 
 def _describe(value: Any) -> str:
@@ -32,7 +34,7 @@ def _as_scalar(value: Any) -> Any:
     return value
 
 
-def integer(value: Any, name: str, minimum: int = 1) -> int:
+def integer(value: Any, name: str, minimum: int = 1, maximum: int | None = MAXIMUM_INTEGER) -> int:
     """Returns `value` as an `int >= minimum`; integral floats (R doubles) are accepted."""
     value = _as_scalar(value)
     accepted = f"an integer >= {minimum}"
@@ -49,6 +51,8 @@ def integer(value: Any, name: str, minimum: int = 1) -> int:
         result = int(value)
     if result < minimum:
         raise ValueError(f"`{name}` must be {accepted}. Received: {name}={result}.")
+    if maximum is not None and result > maximum:
+        raise ValueError(f"`{name}` must be {accepted} and <= {maximum}. Received: {name}={result}.")
     return result
 
 

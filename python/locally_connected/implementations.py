@@ -206,7 +206,7 @@ def _sparse_dense_matmul(indices: np.ndarray, values, dense_shape, flat):
         import torch
 
         index = torch.as_tensor(indices.T, device=values.device)
-        matrix = torch.sparse_coo_tensor(index, values, dense_shape)
+        matrix = torch.sparse_coo_tensor(index, values, dense_shape, check_invariants=False)
         return torch.sparse.mm(matrix, flat.T).T
     # Any other backend: the same product as a gather and a segment sum.
     gathered = ops.take(flat, indices[:, 1], axis=1) * values

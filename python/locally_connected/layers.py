@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Sequence
 
 import keras
@@ -18,7 +19,7 @@ DENSE_KERNEL_BUDGET_BYTES = 2 * 1024**3
 def set_dense_kernel_budget(num_bytes: int) -> None:
     """Sets the largest dense masked kernel, in bytes, that `implementation=2` may allocate."""
     global DENSE_KERNEL_BUDGET_BYTES
-    DENSE_KERNEL_BUDGET_BYTES = _arguments.integer(num_bytes, "num_bytes")
+    DENSE_KERNEL_BUDGET_BYTES = _arguments.integer(num_bytes, "num_bytes", maximum=None)
 
 
 class LocallyConnected(keras.layers.Layer):
@@ -53,6 +54,9 @@ class LocallyConnected(keras.layers.Layer):
         resolved_implementation: int | None = None,
         **kwargs: Any,
     ) -> None:
+        activity_regularizer = _keras_object(regularizers.get, activity_regularizer, "activity_regularizer")
+        if kwargs.get("dtype") is not None:
+            _keras_object(keras.dtype_policies.get, kwargs["dtype"], "dtype")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.rank = rank
         self.filters = _arguments.integer(filters, "filters")
@@ -60,14 +64,14 @@ class LocallyConnected(keras.layers.Layer):
         self.strides = _arguments.integer_tuple(strides, rank, "strides")
         self.padding = _arguments.choice(padding, "padding", _arguments.PADDINGS)
         self.data_format = _arguments.data_format(data_format)
-        self.activation = activations.get(activation)
+        self.activation = _keras_object(activations.get, activation, "activation")
         self.use_bias = _arguments.boolean(use_bias, "use_bias")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self.kernel_initializer = _keras_object(initializers.get, kernel_initializer, "kernel_initializer")
+        self.bias_initializer = _keras_object(initializers.get, bias_initializer, "bias_initializer")
+        self.kernel_regularizer = _keras_object(regularizers.get, kernel_regularizer, "kernel_regularizer")
+        self.bias_regularizer = _keras_object(regularizers.get, bias_regularizer, "bias_regularizer")
+        self.kernel_constraint = _keras_object(constraints.get, kernel_constraint, "kernel_constraint")
+        self.bias_constraint = _keras_object(constraints.get, bias_constraint, "bias_constraint")
         self.implementation = _arguments.implementation(implementation)
         # What "auto" chose; saved in the config so a reloaded model runs the same math.
         self.resolved_implementation = (
@@ -79,6 +83,11 @@ class LocallyConnected(keras.layers.Layer):
         self._initial_weights = None if weights is None else _weight_list(weights)
         self.input_spec = keras.InputSpec(ndim=rank + 2)
         input_shape = getattr(self, "_input_shape_arg", None)
+        if input_shape is not None and len(input_shape) != rank + 1:
+            raise ValueError(
+                f"`input_shape` must have {rank + 1} entries ({rank} spatial dims and channels, "
+                f"without the batch). Received: input_shape={tuple(input_shape)}."
+            )
         if input_shape is not None:
             self.build((self.batch_size,) + tuple(input_shape))
 
@@ -124,6 +133,15 @@ class LocallyConnected(keras.layers.Layer):
                 "Use a smaller kernel_size or padding='same'."
             )
         itemsize = np.dtype(self.variable_dtype).itemsize
+        kernel_entries = geometry.num_outputs * geometry.num_taps * channels * self.filters
+        memory = _physical_memory_bytes()
+        if memory is not None and kernel_entries * itemsize > memory:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' would need a kernel of {kernel_entries:,} "
+                f"entries ({kernel_entries * itemsize / 2**30:,.1f} GiB) for input shape {input_shape}, "
+                f"more than this machine's memory ({memory / 2**30:,.1f} GiB): check `kernel_size` "
+                f"({self.kernel_size}) and `filters` ({self.filters})."
+            )
         if self.resolved_implementation is None:
             self.resolved_implementation = implementations.choose_implementation(
                 geometry, channels, self.filters, DENSE_KERNEL_BUDGET_BYTES // itemsize
@@ -174,10 +192,24 @@ class LocallyConnected(keras.layers.Layer):
         self.set_weights(weights)
 
     def call(self, inputs):
+        # Keras autocasts only floating inputs; integer/bool inputs (R integer arrays)
+        # are computed as floats by every implementation (tf.sparse/torch.sparse need it).
+        if "float" not in keras.backend.standardize_dtype(inputs.dtype):
+            inputs = ops.cast(inputs, self.compute_dtype)
         spatial, _ = self._split_shape(inputs.shape)
         geometry = self._geometry(spatial)
         compute = implementations.IMPLEMENTATION_FUNCTIONS[self.resolved_implementation]
-        outputs = compute(inputs, self.kernel, geometry, self._channels_first)
+        if self.resolved_implementation == 2:
+            # The dense masked product makes one NaN/Inf input NaN in every output of its
+            # sample (0 * NaN = NaN): non-finite inputs take the patches product instead.
+            outputs = ops.cond(
+                ops.all(ops.isfinite(inputs)),
+                lambda: compute(inputs, self.kernel, geometry, self._channels_first),
+                lambda: implementations.patches_matmul(
+                    inputs, self.kernel, geometry, self._channels_first),
+            )
+        else:
+            outputs = compute(inputs, self.kernel, geometry, self._channels_first)
         outputs = implementations.finish(outputs, geometry, self.bias, self._channels_first)
         return self.activation(outputs)
 
@@ -217,6 +249,21 @@ class LocallyConnected(keras.layers.Layer):
             }
         )
         return config
+
+
+def _keras_object(getter, value: Any, name: str) -> Any:
+    """`getter(value)` (activations.get, initializers.get, ...) with the argument named in errors."""
+    try:
+        return getter(value)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"`{name}`: {error}") from error
+
+
+def _physical_memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _weight_list(weights: Any) -> list[np.ndarray]:

@@ -107,3 +107,32 @@ def test_r_output_equals_python_output_exactly(r, case, rng):
       reticulate::py_set_attr(bridge, "y", y)
     """)
     np.testing.assert_array_equal(np.asarray(shared.y), expected)
+
+
+def test_model_saved_from_r_loads_in_python_and_back_bit_identical(r, tmp_path, rng):
+    from_r, from_python = str(tmp_path / "from_r.keras"), str(tmp_path / "from_python.keras")
+    r(f"""
+      keras <- reticulate::import('keras')
+      model <- keras$Sequential() |>
+        layer_locally_connected_2d(filters = 3, kernel_size = c(2, 3), strides = 2, padding = "same",
+                                   implementation = "auto", activation = "tanh", input_shape = c(7, 6, 2))
+      model$save("{from_r}")
+      reticulate::py_set_attr(bridge, "model_r", model)
+    """)
+    x = rng.standard_normal((4, 7, 6, 2)).astype("float32")
+    model_r = r_session.bridge().model_r
+    loaded = keras.models.load_model(from_r)
+    for a, b in zip(model_r.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model_r(x)))
+    loaded.set_weights([rng.standard_normal(w.shape).astype("float32") for w in loaded.get_weights()])
+    loaded.save(from_python)
+    r_session.bridge().x = x
+    r(f"""
+      back <- reticulate::import('keras')$models$load_model("{from_python}")
+      reticulate::py_set_attr(bridge, "y_back", back(reticulate::py_get_attr(bridge, "x")))
+      reticulate::py_set_attr(bridge, "weights_back", back$get_weights())
+    """)
+    np.testing.assert_array_equal(np.asarray(r_session.bridge().y_back), np.asarray(loaded(x)))
+    for a, b in zip(r_session.bridge().weights_back, loaded.get_weights()):
+        np.testing.assert_array_equal(np.asarray(a), b)

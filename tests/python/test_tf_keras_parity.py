@@ -44,13 +44,17 @@ def _tf_keras_layer(rank, filters, kernel, strides, padding, data_format, implem
     return layer
 
 
+# tf-keras implementation 1 has no "same" padding.
+PARITY_PARAMS = [
+    (case, implementation) for case in CASES_2D + CASES_1D for implementation in (1, 2, 3)
+    if not (case[-1] == "same" and implementation == 1)
+]
+
+
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
-@pytest.mark.parametrize("tf_implementation", [1, 2, 3])
-@pytest.mark.parametrize("case", CASES_2D + CASES_1D)
+@pytest.mark.parametrize("case, tf_implementation", PARITY_PARAMS)
 def test_outputs_equal_tf_keras(case, tf_implementation, data_format, rng):
     spatial, channels, kernel, strides, padding = case
-    if padding == "same" and tf_implementation == 1:
-        pytest.skip("tf-keras implementation 1 has no 'same' padding")
     shape = input_shape(spatial, channels, data_format)
     reference = _tf_keras_layer(len(spatial), 4, kernel, strides, padding, data_format,
                                 tf_implementation, shape, rng)

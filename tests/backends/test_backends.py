@@ -1,0 +1,391 @@
+"""The layers on every Keras backend: the same file runs once per backend
+(KERAS_BACKEND=jax, torch, tensorflow) in `.venv-backends` (NumPy 2).
+
+- Forward parity with a pure NumPy reference (explicit patches and an einsum, in
+  float64, written from Conv's definition, not from the package's geometry code), for
+  implementations 1, 2, 3, both paddings and both data formats, 1D and 2D:
+  atol = rtol = 1e-5 (float32 layer).
+- Gradients w.r.t. input, kernel and bias with the backend's own autodiff equal the
+  NumPy reference gradients of `sum(y * probe)`: atol = rtol = 1e-5.
+- Same seed, same weights (bit-identical) for all implementations.
+- A fit that learns a position-dependent target (loss drops below 5% of the first).
+- NaN/Inf inputs stay local as in a Conv; integer inputs compute as float32.
+- A `.keras` file saved by another backend (in a subprocess started from the test: the
+  previous one in the cycle jax <- torch <- tensorflow <- jax, or both others with
+  LC_BACKEND_PAIRS=all) loads here with bit-identical weights, outputs within atol 1e-6 of
+  the saving backend's, and equal to the NumPy reference.
+
+Run as a script (`python test_backends.py save DIRECTORY`) it writes the cross-backend
+model, its input, weights and outputs for the load test of another backend.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import math
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from locally_connected import LocallyConnected1D, LocallyConnected2D
+
+BACKEND = keras.backend.backend()
+LAYERS = {1: LocallyConnected1D, 2: LocallyConnected2D}
+TOLERANCE = dict(rtol=1e-5, atol=1e-5)
+
+# ---------------------------------------------------------------------------
+# NumPy reference
+# ---------------------------------------------------------------------------
+
+
+def _geometry(spatial, kernel_size, strides, padding):
+    """Output size and padding before each spatial dim, as Conv1D/Conv2D define them."""
+    if padding == "valid":
+        return [(n - k) // s + 1 for n, k, s in zip(spatial, kernel_size, strides)], [0] * len(spatial)
+    output = [-(-n // s) for n, s in zip(spatial, strides)]
+    total = [max((o - 1) * s + k - n, 0) for n, k, s, o in zip(spatial, kernel_size, strides, output)]
+    return output, [(t // 2, t - t // 2) for t in total]
+
+
+def _windows(output, kernel_size, strides):
+    """(flat output position, slices into the padded channels_last input) in row-major order."""
+    for p, index in enumerate(itertools.product(*(range(o) for o in output))):
+        yield p, tuple(slice(i * s, i * s + k) for i, s, k in zip(index, strides, kernel_size))
+
+
+def reference(x, kernel, bias, kernel_size, strides, padding, data_format, probe=None):
+    """The layer's output in float64; with `probe`, also the gradients of `sum(y * probe)`
+    w.r.t. (x, kernel, bias). Weights are in the package's layout: kernel
+    `(positions, features, filters)` with features `(*kernel, channels)` (channels_last) or
+    `(channels, *kernel)` (channels_first); bias `(*output, filters)`, read in
+    `(filters, *output)` order with channels_first."""
+    x = np.asarray(x, np.float64)
+    kernel = np.asarray(kernel, np.float64)
+    channels_first = data_format == "channels_first"
+    if channels_first:
+        x = np.moveaxis(x, 1, -1)
+    batch, spatial, channels = x.shape[0], x.shape[1:-1], x.shape[-1]
+    output, pads = _geometry(spatial, kernel_size, strides, padding)
+    if padding == "same":
+        x = np.pad(x, [(0, 0)] + pads + [(0, 0)])
+    filters = kernel.shape[-1]
+    patches = np.empty((batch, math.prod(output), math.prod(kernel_size) * channels))
+    for p, window in _windows(output, kernel_size, strides):
+        values = x[(slice(None),) + window]  # (batch, *kernel, channels)
+        if channels_first:
+            values = np.moveaxis(values, -1, 1)
+        patches[:, p] = values.reshape(batch, -1)
+    y = np.einsum("bpk,pkf->bpf", patches, kernel)
+    if bias is not None:
+        bias = np.asarray(bias, np.float64)
+        y = y + (bias.reshape(filters, -1).T if channels_first else bias.reshape(-1, filters))
+
+    def layout(a):  # (batch, positions, filters) -> the layer's output layout
+        a = a.reshape((a.shape[0],) + tuple(output) + (filters,))
+        return np.moveaxis(a, -1, 1) if channels_first else a
+
+    def unlayout(a):
+        a = np.moveaxis(a, 1, -1) if channels_first else a
+        return a.reshape(a.shape[0], -1, filters)
+
+    if probe is None:
+        return layout(y)
+    probe = unlayout(np.asarray(probe, np.float64))
+    kernel_gradient = np.einsum("bpk,bpf->pkf", patches, probe)
+    bias_gradient = probe.sum(0)
+    bias_gradient = (bias_gradient.T if channels_first else bias_gradient).reshape(np.shape(bias))
+    patch_gradient = np.einsum("bpf,pkf->bpk", probe, kernel)
+    x_gradient = np.zeros_like(x)
+    for p, window in _windows(output, kernel_size, strides):
+        values = patch_gradient[:, p].reshape(
+            (batch, channels) + tuple(kernel_size) if channels_first else (batch,) + tuple(kernel_size) + (channels,))
+        if channels_first:
+            values = np.moveaxis(values, 1, -1)
+        x_gradient[(slice(None),) + window] += values
+    if padding == "same":
+        x_gradient = x_gradient[(slice(None),) + tuple(slice(b, b + n) for (b, _), n in zip(pads, spatial))]
+    if channels_first:
+        x_gradient = np.moveaxis(x_gradient, -1, 1)
+    return layout(y), (x_gradient, kernel_gradient, bias_gradient)
+
+
+# ---------------------------------------------------------------------------
+# Backend helpers
+# ---------------------------------------------------------------------------
+
+
+def numpy(value) -> np.ndarray:
+    return np.asarray(keras.ops.convert_to_numpy(value))
+
+
+def forward(layer, x) -> np.ndarray:
+    """`layer(x)`; on JAX compiled as one function (eager JAX compiles every op
+    separately, which made this suite several times slower)."""
+    if BACKEND == "jax":
+        import jax
+
+        values = [v.value for v in layer.trainable_variables]
+        return np.asarray(jax.jit(lambda v, inputs: layer.stateless_call(v, [], inputs)[0])(values, x))
+    return numpy(layer(x))
+
+
+def gradients(layer, x, probe):
+    """Gradients of `sum(layer(x) * probe)` w.r.t. (x, kernel, bias) by the backend's autodiff."""
+    variables = [layer.kernel, layer.bias]
+    if BACKEND == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def loss(values, inputs):
+            y, _ = layer.stateless_call(values, [], inputs)
+            return jnp.sum(y * probe)
+
+        trainable = [v.value for v in layer.trainable_variables]
+        grad_values, grad_x = jax.jit(jax.grad(loss, argnums=(0, 1)))(trainable, jnp.asarray(x))
+        by_variable = {id(v): g for v, g in zip(layer.trainable_variables, grad_values)}
+        return [np.asarray(grad_x)] + [np.asarray(by_variable[id(v)]) for v in variables]
+    if BACKEND == "torch":
+        import torch
+
+        inputs = torch.tensor(x, requires_grad=True)
+        for v in variables:
+            v.value.grad = None
+        loss = torch.sum(layer(inputs) * torch.as_tensor(probe))
+        loss.backward()
+        return [inputs.grad.numpy()] + [v.value.grad.detach().cpu().numpy() for v in variables]
+    import tensorflow as tf
+
+    inputs = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        loss = tf.reduce_sum(layer(inputs) * probe)
+    return [g.numpy() for g in tape.gradient(loss, [inputs] + [v.value for v in variables])]
+
+
+def input_shape(spatial, channels, data_format):
+    return (channels,) + tuple(spatial) if data_format == "channels_first" else tuple(spatial) + (channels,)
+
+
+# ---------------------------------------------------------------------------
+# Forward and backward parity
+# ---------------------------------------------------------------------------
+
+GEOMETRIES = {
+    # (rank, padding): spatial, kernel, strides
+    (2, "valid"): ((7, 6), (3, 2), (2, 1)),
+    (2, "same"): ((6, 7), (2, 4), (2, 3)),
+    (1, "valid"): ((9,), (4,), (2,)),
+    (1, "same"): ((8,), (3,), (3,)),
+}
+
+
+@pytest.mark.parametrize("implementation", [1, 2, 3])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("rank, padding", list(GEOMETRIES))
+def test_forward_and_gradients_equal_numpy_reference(rank, padding, data_format, implementation):
+    spatial, kernel_size, strides = GEOMETRIES[rank, padding]
+    channels, filters = 2, 3
+    rng = np.random.default_rng([rank, len(padding), len(data_format)])
+    shape = input_shape(spatial, channels, data_format)
+    x = rng.standard_normal((2,) + shape).astype("float32")
+    layer = LAYERS[rank](filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         implementation=implementation)
+    layer.build(x.shape)
+    kernel, bias = (rng.standard_normal(w.shape).astype("float32") for w in layer.get_weights())
+    layer.set_weights([kernel, bias])
+    y = forward(layer, x)
+    probe = rng.standard_normal(y.shape).astype("float32")
+    expected, expected_gradients = reference(x, kernel, bias, kernel_size, strides, padding, data_format, probe)
+    assert y.dtype == np.float32
+    assert y.shape == expected.shape == tuple(layer.compute_output_shape(x.shape))
+    np.testing.assert_allclose(y, expected, **TOLERANCE)
+    for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):
+        assert actual.shape == wanted.shape, name
+        np.testing.assert_allclose(actual, wanted, err_msg=f"gradient w.r.t. {name}", **TOLERANCE)
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_same_seed_same_weights_for_every_implementation(rank):
+    shape = (6, 5, 2)[-(rank + 1):]
+    x = np.random.default_rng(0).standard_normal((3,) + shape).astype("float32")
+    weights, outputs = [], []
+    for implementation in (1, 2, 3):
+        # Seeded initializers rather than keras.utils.set_random_seed, which imports
+        # TensorFlow when it is installed (3 s on JAX/PyTorch).
+        layer = LAYERS[rank](3, 2, padding="same", implementation=implementation,
+                             kernel_initializer=keras.initializers.GlorotUniform(seed=11),
+                             bias_initializer=keras.initializers.RandomNormal(seed=12))
+        layer.build(x.shape)
+        outputs.append(forward(layer, x))
+        weights.append([numpy(w) for w in layer.weights])
+        assert layer.count_params() == sum(w.size for w in weights[-1])
+    for other, other_outputs in zip(weights[1:], outputs[1:]):
+        for a, b in zip(weights[0], other):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(other_outputs, outputs[0], **TOLERANCE)
+
+
+@pytest.mark.parametrize("implementation", [1, 2, 3])
+def test_fit_learns(implementation):
+    """Each pixel is scaled by its own factor: only unshared weights can fit this."""
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((128, 5, 5, 1)).astype("float32")
+    scale = np.linspace(-2, 2, 25).reshape(1, 5, 5, 1).astype("float32")
+    model = keras.Sequential([keras.Input((5, 5, 1)), LocallyConnected2D(1, 1, implementation=implementation)])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    losses = model.fit(x, x * scale, epochs=25, batch_size=32, verbose=0).history["loss"]
+    assert losses[-1] < 0.05 * losses[0], losses
+    np.testing.assert_allclose(numpy(model.layers[0].kernel).ravel(), scale.ravel(), atol=0.1)
+
+
+@pytest.mark.parametrize("implementation", [1, 2, 3])
+def test_nan_and_inf_stay_local(implementation):
+    """Non-finite inputs give the non-finite pattern of the reference (that of a Conv)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 7, 6, 2)).astype("float32")
+    x[0, 1, 1, 0], x[0, 5, 4, 1], x[1, 3, 3, 0], x[1, 4, 3, 1] = np.nan, np.inf, np.inf, -np.inf
+    layer = LocallyConnected2D(2, 3, padding="same", implementation=implementation)
+    layer.build(x.shape)
+    kernel, bias = (rng.standard_normal(w.shape).astype("float32") for w in layer.get_weights())
+    layer.set_weights([kernel, bias])
+    y = forward(layer, x)
+    with np.errstate(invalid="ignore"):
+        expected = reference(x, kernel, bias, (3, 3), (1, 1), "same", "channels_last")
+    assert np.isnan(expected).any() and np.isfinite(expected).any()
+    for check in (np.isnan, np.isposinf, np.isneginf):
+        np.testing.assert_array_equal(check(y), check(expected), err_msg=check.__name__)
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(y[finite], expected[finite], **TOLERANCE)
+
+
+@pytest.mark.parametrize("implementation", [1, 2, 3])
+def test_integer_inputs_are_computed_as_floats(implementation):
+    """Integer arrays (what R integer vectors arrive as) give the float32 result of the
+    same values. Keras' autocast casts only floating inputs; Conv2D itself fails on
+    integers on TensorFlow and PyTorch and promotes on JAX (Keras 3.15.1)."""
+    rng = np.random.default_rng(6)
+    x = rng.integers(0, 5, (2, 6, 5, 2)).astype("int32")
+    layer = LocallyConnected2D(2, 3, implementation=implementation)
+    layer.build(x.shape)
+    kernel, bias = (rng.standard_normal(w.shape).astype("float32") for w in layer.get_weights())
+    layer.set_weights([kernel, bias])
+    y = numpy(layer(x))
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, reference(x, kernel, bias, (3, 3), (1, 1), "valid", "channels_last"),
+                               **TOLERANCE)
+
+
+# ---------------------------------------------------------------------------
+# Saving on one backend, loading on another
+# ---------------------------------------------------------------------------
+
+
+def cross_backend_model() -> keras.Model:
+    """Every implementation, both data formats, 1D and 2D, in one model."""
+    inputs = keras.Input((7, 6, 2))
+    branches = [
+        LocallyConnected2D(3, 3, strides=2, padding="same", implementation=1, activation="tanh",
+                           name="lc2d_impl1")(inputs),
+        LocallyConnected2D(2, (2, 3), implementation=2, name="lc2d_impl2")(inputs),
+        LocallyConnected2D(2, 3, padding="same", implementation=3, data_format="channels_first",
+                           name="lc2d_impl3_first")(keras.layers.Permute((3, 1, 2))(inputs)),
+        LocallyConnected1D(2, 4, strides=3, padding="same", implementation=3,
+                           name="lc1d_impl3")(keras.layers.Reshape((42, 2))(inputs)),
+        LocallyConnected1D(1, 2, implementation=2, use_bias=False, data_format="channels_first",
+                           name="lc1d_impl2_first")(keras.layers.Reshape((2, 42))(inputs)),
+    ]
+    outputs = keras.layers.Concatenate()([keras.layers.Flatten()(b) for b in branches])
+    return keras.Model(inputs, outputs)
+
+
+def save_cross_backend_files(directory: str) -> None:
+    rng = np.random.default_rng(2024)
+    model = cross_backend_model()
+    model.set_weights([rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+    x = rng.standard_normal((3, 7, 6, 2)).astype("float32")
+    model.save(os.path.join(directory, "model.keras"))
+    weights = {f"weight_{i}": w for i, w in enumerate(model.get_weights())}
+    y = model.predict(x, verbose=0)  # one compiled function: eager JAX compiles op by op
+    np.savez(os.path.join(directory, "expected.npz"), x=x, y=y, backend=BACKEND, **weights)
+
+
+# Each run loads a file saved by the previous backend in this cycle, so that over the
+# three runs every backend saves once and loads once (a saving subprocess costs 5-13 s:
+# Keras' saving code imports TensorFlow when it is installed). LC_BACKEND_PAIRS=all
+# loads the files of both other backends.
+SAVED_BY = {"jax": "torch", "torch": "tensorflow", "tensorflow": "jax"}
+
+
+def _saving_backends():
+    if os.environ.get("LC_BACKEND_PAIRS") == "all":
+        return [b for b in ("tensorflow", "jax", "torch") if b != BACKEND]
+    return [SAVED_BY[BACKEND]]
+
+
+@pytest.mark.parametrize("saving_backend", _saving_backends())
+def test_keras_file_saved_on_another_backend_loads_here(saving_backend, tmp_path):
+    if importlib.util.find_spec(saving_backend) is None:
+        pytest.skip(f"{saving_backend} is not installed in this environment")
+    environment = dict(os.environ, KERAS_BACKEND=saving_backend, TF_CPP_MIN_LOG_LEVEL="2", JAX_PLATFORMS="cpu")
+    completed = subprocess.run([sys.executable, os.path.abspath(__file__), "save", str(tmp_path)],
+                               env=environment, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    saved = np.load(tmp_path / "expected.npz")
+    assert str(saved["backend"]) == saving_backend
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    layers = {layer.name: layer for layer in loaded.layers}
+    assert isinstance(layers["lc2d_impl3_first"], LocallyConnected2D)
+    assert layers["lc2d_impl3_first"].implementation == 3
+    assert layers["lc1d_impl2_first"].data_format == "channels_first"
+    weights = loaded.get_weights()
+    assert len(weights) == len([k for k in saved.files if k.startswith("weight_")])
+    for i, w in enumerate(weights):
+        np.testing.assert_array_equal(w, saved[f"weight_{i}"])
+    x = saved["x"]
+    # predict() compiles the whole model once (eager JAX compiles op by op).
+    y = loaded.predict(x, verbose=0)
+    np.testing.assert_allclose(y, saved["y"], rtol=0, atol=1e-6)
+    # The same model built here from the same weights gives exactly the loaded model's output.
+    fresh = cross_backend_model()
+    fresh.set_weights(weights)
+    np.testing.assert_array_equal(fresh.predict(x, verbose=0), y)
+    # And the first branch equals the NumPy reference.
+    first = layers["lc2d_impl1"]
+    expected = np.tanh(reference(x, *first.get_weights(), (3, 3), (2, 2), "same", "channels_last"))
+    np.testing.assert_allclose(y[:, :expected[0].size], expected.reshape(3, -1), **TOLERANCE)
+
+
+def test_tensorflow_is_not_imported_on_other_backends():
+    """The package (every implementation, forward and fit) never imports TensorFlow on
+    the JAX and PyTorch backends. Run in a fresh process: Keras' own saving code and
+    other tests may import it here. The TensorFlow run checks the JAX backend."""
+    backend = "jax" if BACKEND == "tensorflow" else BACKEND
+    code = (
+        "import sys, numpy as np, keras\n"
+        "from locally_connected import LocallyConnected1D, LocallyConnected2D\n"
+        "x = np.ones((2, 5, 4, 2), 'float32')\n"
+        "inputs = keras.Input((5, 4, 2))\n"
+        "branches = [LocallyConnected1D(1, 3, implementation=i)(keras.layers.Reshape((20, 2))(\n"
+        "    LocallyConnected2D(2, 2, padding='same', implementation=i)(inputs))) for i in (1, 2, 3)]\n"
+        "m = keras.Model(inputs, keras.layers.Concatenate()(branches))\n"
+        "m(x)\n"
+        "m.compile('sgd', 'mse')\n"
+        "m.fit(x, np.ones((2, 18, 3), 'float32'), epochs=1, verbose=0)\n"
+        "assert 'tensorflow' not in sys.modules, sorted(k for k in sys.modules if 'tensorflow' in k)[:5]\n"
+    )
+    environment = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu")
+    completed = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True,
+                               text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "save":
+        sys.exit("usage: python test_backends.py save DIRECTORY")
+    save_cross_backend_files(sys.argv[2])
