@@ -41,9 +41,11 @@ def _make_layer(library: str, case: dict, implementation):
     return getattr(layers, name)(**arguments)
 
 
-def _timed(function, x, repeats: int) -> float:
+def _timed(function, x, repeats: int, min_seconds: float = 2.0) -> float:
+    """Median over at least `repeats` runs and at least `min_seconds` (small cases take
+    milliseconds, so they get many runs)."""
     times = []
-    for _ in range(repeats):
+    while len(times) < repeats or (sum(times) < min_seconds and len(times) < 1000):
         start = time.perf_counter()
         tf.nest.map_structure(lambda t: t.numpy(), function(x))
         times.append(time.perf_counter() - start)
