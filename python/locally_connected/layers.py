@@ -104,8 +104,8 @@ class LocallyConnected(keras.layers.Layer):
     def _geometry(self, spatial: tuple[int, ...]) -> Geometry:
         return Geometry(spatial, self.kernel_size, self.strides, self.padding)
 
-    def build(self, input_shape) -> None:
-        input_shape = tuple(input_shape)
+    def _checked_geometry(self, input_shape: tuple) -> tuple[Geometry, int]:
+        """The geometry and channel count of `input_shape`, or a clear error."""
         if len(input_shape) != self.rank + 2:
             raise ValueError(
                 f"{type(self).__name__} expects inputs of rank {self.rank + 2} "
@@ -132,6 +132,10 @@ class LocallyConnected(keras.layers.Layer):
                 f"and padding={self.padding!r} does not fit the input's spatial size {spatial}. "
                 "Use a smaller kernel_size or padding='same'."
             )
+        return geometry, channels
+
+    def _check_memory(self, geometry: Geometry, channels: int, input_shape: tuple) -> None:
+        """Refuses kernels larger than the machine and dense kernels over the budget."""
         itemsize = np.dtype(self.variable_dtype).itemsize
         kernel_entries = geometry.num_outputs * geometry.num_taps * channels * self.filters
         memory = _physical_memory_bytes()
@@ -142,20 +146,25 @@ class LocallyConnected(keras.layers.Layer):
                 f"more than this machine's memory ({memory / 2**30:,.1f} GiB): check `kernel_size` "
                 f"({self.kernel_size}) and `filters` ({self.filters})."
             )
-        if self.resolved_implementation is None:
-            self.resolved_implementation = implementations.choose_implementation(
-                geometry, channels, self.filters, DENSE_KERNEL_BUDGET_BYTES // itemsize
-            )
         if self.resolved_implementation == 2:
             size = implementations.dense_kernel_size(geometry, channels, self.filters)
-            num_bytes = size * itemsize
-            if num_bytes > DENSE_KERNEL_BUDGET_BYTES:
+            if size * itemsize > DENSE_KERNEL_BUDGET_BYTES:
                 raise ValueError(
                     f"`implementation` = 2 would allocate a dense masked kernel of {size:,} entries "
-                    f"({num_bytes / 2**30:.2f} GiB) for input shape {input_shape}, more than the "
+                    f"({size * itemsize / 2**30:.2f} GiB) for input shape {input_shape}, more than the "
                     f"budget of {DENSE_KERNEL_BUDGET_BYTES / 2**30:.2f} GiB. Use implementation 1 "
                     "or 3, or raise the budget with locally_connected.set_dense_kernel_budget()."
                 )
+
+    def build(self, input_shape) -> None:
+        input_shape = tuple(input_shape)
+        geometry, channels = self._checked_geometry(input_shape)
+        if self.resolved_implementation is None:
+            itemsize = np.dtype(self.variable_dtype).itemsize
+            self.resolved_implementation = implementations.choose_implementation(
+                geometry, channels, self.filters, DENSE_KERNEL_BUDGET_BYTES // itemsize
+            )
+        self._check_memory(geometry, channels, input_shape)
         self.kernel = self.add_weight(
             name="kernel",
             shape=(geometry.num_outputs, geometry.num_taps * channels, self.filters),
