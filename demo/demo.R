@@ -6,7 +6,7 @@ sklearn_datasets <- reticulate::import("sklearn.datasets")
 keras$utils$set_random_seed(42L)
 digits <- sklearn_datasets$load_digits()
 x <- array(digits$images / 16, c(dim(digits$images), 1))
-y <- as.integer(digits$target)
+y <- array(as.integer(digits$target))  # an array, not a vector: NumPy, not a list
 set.seed(0)
 test <- sample(seq_len(nrow(x)), round(0.25 * nrow(x)))
 
@@ -16,8 +16,8 @@ model$add(keras$layers$Flatten())
 model$add(keras$layers$Dense(10L, activation = "softmax"))
 model$compile(optimizer = keras$optimizers$Adam(3e-3), loss = "sparse_categorical_crossentropy",
               metrics = list("accuracy"))
-model$fit(x[-test, , , , drop = FALSE], y[-test], epochs = 15L, batch_size = 32L,
-          validation_split = 0.1, verbose = 2L)
+invisible(model$fit(x[-test, , , , drop = FALSE], y[-test], epochs = 15L, batch_size = 32L,
+          validation_split = 0.1, verbose = 2L))
 result <- model$evaluate(x[test, , , , drop = FALSE], y[test], verbose = 0L)
 cat(sprintf("\nR: LocallyConnected2D test accuracy on %d held-out digits: %.4f (%s parameters)\n",
             length(test), result[[2]], format(model$count_params(), big.mark = ",")))
