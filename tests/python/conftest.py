@@ -3,7 +3,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
+import keras  # noqa: E402,F401  (imported after KERAS_BACKEND is set)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
