@@ -117,8 +117,8 @@ def _interleave(phases: dict, strides: tuple[int, ...], zeros, prefix: tuple = (
 
 
 def patches_matmul(inputs, kernel, geometry: Geometry, channels_first: bool):
-    """Implementation 1: patches (one strided slice per kernel tap), then one batched
-    matmul over output positions: `(P, batch, features) @ (P, features, filters)`."""
+    """Implementation 1: patches (one unit-stride slice of a stride phase per kernel tap),
+    then one batched matmul over output positions: `(P, batch, features) @ (P, features, filters)`."""
     patches = extract_patches(inputs, geometry, channels_first)
     return ops.transpose(ops.matmul(patches, kernel), (1, 0, 2))
 
@@ -133,13 +133,13 @@ def kernel_rows(geometry: Geometry, channels: int, channels_first: bool) -> np.n
     """`(outputs * features, 2)`: for every kernel row `(output, feature)`, in kernel order,
     the input feature it multiplies (in the input's own flattening order, or
     `inputs * channels` where the tap reads padding) and its output position."""
-    taps = geometry.taps
-    position = taps[:, :, None] if not channels_first else taps[:, None, :]
-    channel = np.arange(channels)[None, None, :] if not channels_first else np.arange(channels)[None, :, None]
-    if channels_first:
-        row = channel * geometry.num_inputs + position
-    else:
-        row = position * channels + channel
+    taps, channel = geometry.taps, np.arange(channels)
+    if channels_first:  # features (channel, tap); input features channel-major
+        position = taps[:, None, :]
+        row = channel[None, :, None] * geometry.num_inputs + position
+    else:  # features (tap, channel); input features position-major
+        position = taps[:, :, None]
+        row = position * channels + channel[None, None, :]
     row = np.where(position >= 0, row, geometry.num_inputs * channels)
     output = np.broadcast_to(np.arange(geometry.num_outputs)[:, None, None], row.shape)
     return np.stack([row.ravel(), output.ravel()], axis=1)
@@ -148,8 +148,18 @@ def kernel_rows(geometry: Geometry, channels: int, channels_first: bool) -> np.n
 def dense_masked_matmul(inputs, kernel, geometry: Geometry, channels_first: bool):
     """Implementation 2: scatter the kernel into a dense masked matrix, then one matmul.
 
-    The dense matrix is the only large allocation; its zeros are not parameters.
+    The dense matrix is the only large allocation; its zeros are not parameters. Its
+    product makes one NaN/Inf input NaN in every output of the sample (0 * NaN = NaN), so a
+    batch that is not all finite takes the patches product, as local as a convolution.
     """
+    return ops.cond(
+        ops.all(ops.isfinite(inputs)),
+        lambda: _dense_product(inputs, kernel, geometry, channels_first),
+        lambda: patches_matmul(inputs, kernel, geometry, channels_first),
+    )
+
+
+def _dense_product(inputs, kernel, geometry: Geometry, channels_first: bool):
     features, filters = kernel.shape[1], kernel.shape[2]
     channels = features // geometry.num_taps
     rows = geometry.num_inputs * channels

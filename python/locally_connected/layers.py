@@ -208,17 +208,7 @@ class LocallyConnected(keras.layers.Layer):
         spatial, _ = self._split_shape(inputs.shape)
         geometry = self._geometry(spatial)
         compute = implementations.IMPLEMENTATION_FUNCTIONS[self.resolved_implementation]
-        if self.resolved_implementation == 2:
-            # The dense masked product makes one NaN/Inf input NaN in every output of its
-            # sample (0 * NaN = NaN): non-finite inputs take the patches product instead.
-            outputs = ops.cond(
-                ops.all(ops.isfinite(inputs)),
-                lambda: compute(inputs, self.kernel, geometry, self._channels_first),
-                lambda: implementations.patches_matmul(
-                    inputs, self.kernel, geometry, self._channels_first),
-            )
-        else:
-            outputs = compute(inputs, self.kernel, geometry, self._channels_first)
+        outputs = compute(inputs, self.kernel, geometry, self._channels_first)
         outputs = implementations.finish(outputs, geometry, self.bias, self._channels_first)
         return self.activation(outputs)
 
