@@ -49,7 +49,8 @@ def _tap_windows(geometry: Geometry):
 
 
 def extract_patches(inputs, geometry: Geometry, channels_first: bool):
-    """`(num_outputs, batch, features)` patches of the input, features in the kernel's order.
+    """`(num_outputs, batch, taps * channels)` patches of the input, features ordered
+    `(taps, channels)` in both data formats (the channels_last kernel order).
 
     The (padded) input is split into stride phases so that each kernel tap is one
     unit-stride slice; the slices are stacked. The gradient adds each tap's gradient into
@@ -72,20 +73,17 @@ def extract_patches(inputs, geometry: Geometry, channels_first: bool):
         if any(p != (0, 0) for p in pads):
             x = ops.pad(x, pads + [(0, 0), (0, 0)])
         x = ops.reshape(x, split_shape + (-1, channels))
-        stacked = ops.stack([x[window] for window in windows], axis=-1 if channels_first else -2)
+        # Channels innermost in both data formats: each tap writes whole channel rows.
+        stacked = ops.stack([x[window] for window in windows], axis=-2)
         result = ops.reshape(stacked, (geometry.num_outputs, -1, channels * len(windows)))
 
         def grad(*args, upstream=None):
             if upstream is None:
                 (upstream,) = args
-            per_tap = ops.reshape(
-                upstream,
-                geometry.output_size + (-1,)
-                + ((channels, len(windows)) if channels_first else (len(windows), channels)),
-            )
+            per_tap = ops.reshape(upstream, geometry.output_size + (-1, len(windows), channels))
             phases = {}
             for index, window in enumerate(windows):
-                tap = per_tap[..., index] if channels_first else per_tap[..., index, :]
+                tap = per_tap[..., index, :]
                 positions, phase = window[0::2], window[1::2]
                 placed = ops.pad(
                     tap,
@@ -120,6 +118,12 @@ def patches_matmul(inputs, kernel, geometry: Geometry, channels_first: bool):
     """Implementation 1: patches (one unit-stride slice of a stride phase per kernel tap),
     then one batched matmul over output positions: `(P, batch, features) @ (P, features, filters)`."""
     patches = extract_patches(inputs, geometry, channels_first)
+    if channels_first:
+        # The kernel's (channels, taps) rows to the patches' (taps, channels): the kernel is
+        # smaller than the patches, and patches with a tap innermost are slow to write.
+        outputs, features, filters = kernel.shape
+        kernel = ops.reshape(kernel, (outputs, features // geometry.num_taps, geometry.num_taps, filters))
+        kernel = ops.reshape(ops.transpose(kernel, (0, 2, 1, 3)), (outputs, features, filters))
     return ops.transpose(ops.matmul(patches, kernel), (1, 0, 2))
 
 
