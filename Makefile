@@ -99,8 +99,9 @@ demo: install
 	Rscript demo/demo.R
 
 # Speed and memory against tf-keras (issue 5): table, CSV and PNG under bench/results/.
+# Two configurations: TensorFlow as it comes on this CPU, and with its oneDNN kernels on.
 bench: install
-	cd bench && ../$(PY) run.py
+	cd bench && ../$(PY) run.py --config default && ../$(PY) run.py --config onednn
 
 clean:
 	rm -rf $(VENV) $(VENV_BACKENDS) build python/*.egg-info

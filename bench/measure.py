@@ -89,12 +89,40 @@ def measure(case_name: str, library: str, implementation, repeats: int) -> dict:
     return result
 
 
-def dense_roof(repeats: int = 7, n: int = 2048) -> float:
-    """GFLOP/s of one dense float32 n^3 matmul on this machine, now."""
+def dense_roof(repeats: int = 7, n: int = 2048) -> dict:
+    """GFLOP/s of one dense float32 n^3 matmul on this machine, now, and whether TensorFlow
+    runs with its oneDNN kernels (TF_ENABLE_ONEDNN_OPTS; TF's default depends on the CPU)."""
     a = tf.constant(np.random.default_rng(0).standard_normal((n, n)).astype("float32"))
     matmul = tf.function(lambda a: tf.matmul(a, a))
     matmul(a).numpy()
-    return 2 * n**3 / _timed(matmul, a, repeats) / 1e6
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        onednn = bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):
+        onednn = None
+    return {"roof_gflops": 2 * n**3 / _timed(matmul, a, repeats) / 1e6, "onednn": onednn}
+
+
+def matmul_ceiling(case_name: str, repeats: int) -> dict:
+    """GFLOP/s of the case's batched matmul alone (forward, kernel and patches gradients) on
+    ready-made patches: the most any patches formulation can reach on this machine."""
+    case = CASES[case_name]
+    rng = np.random.default_rng(0)
+    shape = (case["positions"], case["batch"], case["features"])
+    patches = tf.constant(rng.standard_normal(shape).astype("float32"))
+    kernel = tf.Variable(rng.standard_normal(
+        (case["positions"], case["features"], case["filters"])).astype("float32"))
+
+    @tf.function
+    def step(patches):
+        with tf.GradientTape() as tape:
+            tape.watch(patches)
+            loss = tf.reduce_sum(tf.matmul(patches, kernel))
+        return tape.gradient(loss, [patches, kernel])
+
+    step(patches)
+    return {"ceiling_gflops": 3 * case["flops"] / _timed(step, patches, repeats) / 1e6}
 
 
 if __name__ == "__main__":
@@ -104,9 +132,12 @@ if __name__ == "__main__":
     parser.add_argument("--implementation")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--roof", action="store_true")
+    parser.add_argument("--ceiling", action="store_true")
     args = parser.parse_args()
     if args.roof:
-        print(json.dumps({"roof_gflops": dense_roof()}))
+        print(json.dumps(dense_roof()))
+    elif args.ceiling:
+        print(json.dumps(matmul_ceiling(args.case, args.repeats)))
     else:
         implementation = args.implementation if args.implementation == "auto" else int(args.implementation)
         print(json.dumps(measure(args.case, args.library, implementation, args.repeats)))
