@@ -23,9 +23,10 @@ export RETICULATE_PYTHON := $(abspath $(PY))
 # testthat skips the Python-backed tests "on CRAN" unless told otherwise.
 export NOT_CRAN := true
 
-# Runs pytest; "no tests collected" (exit 5) is a failure, not a pass.
+# Runs pytest on $(1), with environment assignments $(2); "no tests collected" (exit 5)
+# is a failure, not a pass.
 define run_pytest
-	rc=0; $(PY) -m pytest $(1) || rc=$$?; \
+	rc=0; $(2) $(PY) -m pytest $(1) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests in $(1): failing" >&2; exit 1; fi; \
 	exit $$rc
 endef
@@ -33,7 +34,7 @@ endef
 R_SOURCES := DESCRIPTION NAMESPACE LICENSE $(wildcard R/*.R) $(wildcard man/*.Rd)
 R_VERSION_TAG := $(shell sed -n 's/^Version: //p' DESCRIPTION)
 
-.PHONY: install system-deps test test-python test-r check-r test-backends demo bench clean
+.PHONY: install system-deps test test-python test-onednn test-r check-r test-backends demo bench clean
 
 install: system-deps $(VENV)/.installed $(VENV)/.r-installed $(VENV_BACKENDS)/.installed
 
@@ -64,11 +65,16 @@ $(VENV)/.r-installed: $(R_SOURCES) | system-deps $(VENV)/.installed
 	R CMD INSTALL --no-test-load .
 	touch $@
 
-test: install test-python test-r check-r test-backends
+test: install test-python test-onednn test-r check-r test-backends
 
 # Python tests, including R<->Python parity through rpy2 (needs the R package).
 test-python: $(VENV)/.installed $(VENV)/.r-installed
 	$(call run_pytest,tests/python)
+
+# The layer's math once more with TensorFlow's oneDNN kernels, TensorFlow's default on CPUs
+# with AVX-512 VNNI/BF16 or AMX (off on this AVX2 CI machine unless asked for).
+test-onednn: $(VENV)/.installed
+	$(call run_pytest,tests/python/test_layer.py tests/python/test_tf_keras_parity.py tests/python/test_properties.py,TF_ENABLE_ONEDNN_OPTS=1)
 
 test-r: $(VENV)/.r-installed
 	Rscript -e 'testthat::test_dir("tests/testthat", package = "locallyconnected", load_package = "installed", reporter = testthat::ProgressReporter$$new(show_praise = FALSE), stop_on_failure = TRUE)'
