@@ -209,6 +209,12 @@ def _sparse_dense_matmul(indices: np.ndarray, values, dense_shape, flat):
     if backend == "tensorflow":
         import tensorflow as tf
 
+        if _in_xla_function():
+            raise ValueError(
+                "`implementation` = 3 runs tf.sparse, which XLA cannot compile, and this call is "
+                "being compiled with XLA (`jit_compile=True`). Use implementation 1 or 2, or "
+                "compile the model with `jit_compile=False`."
+            )
         matrix = tf.SparseTensor(indices, values, dense_shape)
         return tf.transpose(tf.sparse.sparse_dense_matmul(matrix, flat, adjoint_b=True))
     if backend == "jax":
@@ -226,6 +232,17 @@ def _sparse_dense_matmul(indices: np.ndarray, values, dense_shape, flat):
     gathered = ops.take(flat, indices[:, 1], axis=1) * values
     summed = ops.segment_sum(ops.transpose(gathered), indices[:, 0], num_segments=dense_shape[0])
     return ops.transpose(summed)
+
+
+def _in_xla_function() -> bool:
+    """Whether TensorFlow is tracing this call for XLA (tf.function(jit_compile=True))."""
+    import tensorflow as tf
+
+    try:
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:  # a TensorFlow without this private module: let XLA report it
+        return False
+    return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
 # Calibrated by `make bench` on a 2-core CPU (see README, "implementation"): the dense

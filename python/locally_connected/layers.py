@@ -79,6 +79,9 @@ class LocallyConnected(keras.layers.Layer):
             else None if resolved_implementation is None
             else _arguments.implementation(resolved_implementation)
         )
+        # TensorFlow's sparse matmul has no XLA kernel: Keras's jit_compile="auto" (XLA on
+        # GPU machines) must not compile implementation 3 there.
+        self.supports_jit = not (self.resolved_implementation == 3 and keras.backend.backend() == "tensorflow")
         self.batch_size = _arguments.optional_integer(batch_size, "batch_size")
         self._initial_weights = None if weights is None else _weight_list(weights)
         self.input_spec = keras.InputSpec(ndim=rank + 2)

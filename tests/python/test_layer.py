@@ -136,6 +136,48 @@ def test_input_gradient_matches_finite_differences(implementation, rng):
     assert np.abs(grads[2]).sum() > 0
 
 
+@pytest.mark.parametrize("implementation", [1, 2])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("rank", [1, 2])
+def test_xla_compiled_step_equals_the_plain_one(rank, data_format, implementation, rng):
+    """model.compile(jit_compile=True), and Keras's default on GPU machines, compile the layer
+    and its gradients with XLA: the same numbers as without."""
+    import tensorflow as tf
+
+    spatial = (7, 6)[:rank]
+    layer = LAYERS[rank](3, 3, strides=2, padding="same", data_format=data_format,
+                         implementation=implementation, bias_initializer="random_normal")
+    x = tf.constant(random_inputs(rng, (2,) + input_shape(spatial, 2, data_format)))
+    layer.build(x.shape)
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(tf.sin(layer(x)))
+        return [loss] + tape.gradient(loss, [x, layer.kernel, layer.bias])
+
+    plain, compiled = tf.function(step)(x), tf.function(step, jit_compile=True)(x)
+    assert layer.supports_jit
+    for expected, actual in zip(plain, compiled):
+        np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_implementation_3_is_not_compiled_with_xla_on_tensorflow(rng):
+    """TensorFlow's sparse matmul has no XLA kernel: Keras falls back to plain graphs for the
+    model, and a hand-made XLA function gets an error that names the way out."""
+    import tensorflow as tf
+
+    x = random_inputs(rng, (4, 5, 5, 1))
+    model = keras.Sequential([keras.Input((5, 5, 1)), LocallyConnected2D(2, 3, implementation=3)])
+    assert not model.layers[0].supports_jit
+    with pytest.warns(UserWarning, match="jit_compile"):
+        model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    assert model.jit_compile is False
+    model.fit(x, np.zeros((4, 3, 3, 2), "float32"), verbose=0)
+    with pytest.raises(ValueError, match=r"`implementation` = 3 .* XLA .*implementation 1 or 2"):
+        tf.function(model.layers[0], jit_compile=True)(tf.constant(x))
+
+
 @pytest.mark.parametrize("implementation", [1, 2, 3])
 def test_fit_learns_a_position_dependent_target(implementation, rng):
     """Each pixel is scaled by its own factor: a conv cannot fit this, a locally
