@@ -105,9 +105,11 @@ demo: install
 	Rscript demo/demo.R
 
 # Speed and memory against tf-keras (issue 5): table, CSV and PNG under bench/results/.
-# Two configurations: TensorFlow as it comes on this CPU, and with its oneDNN kernels on.
+# Three configurations: TensorFlow as it comes on this CPU; with its oneDNN kernels on; and
+# "tuned" (ours only): XLA plus a malloc that keeps freed memory (bench/run.py says why).
 bench: install
-	cd bench && ../$(PY) run.py --config default && ../$(PY) run.py --config onednn
+	cd bench && ../$(PY) run.py --config default && ../$(PY) run.py --config onednn \
+		&& ../$(PY) run.py --config tuned
 
 clean:
 	rm -rf $(VENV) $(VENV_BACKENDS) build python/*.egg-info

@@ -52,7 +52,7 @@ def _timed(function, x, repeats: int, min_seconds: float = 2.0) -> float:
     return statistics.median(times) * 1e3
 
 
-def measure(case_name: str, library: str, implementation, repeats: int) -> dict:
+def measure(case_name: str, library: str, implementation, repeats: int, jit: bool) -> dict:
     case = CASES[case_name]
     x = tf.constant(np.random.default_rng(0).standard_normal(case["input_shape"]).astype("float32"))
     baseline = _rss_mb()
@@ -61,7 +61,7 @@ def measure(case_name: str, library: str, implementation, repeats: int) -> dict:
     layer.build(x.shape)
     build_s = time.perf_counter() - start
 
-    @tf.function
+    @tf.function(jit_compile=jit)
     def train_step(x):
         # The layer sits inside a network: the input gradient is part of the step.
         with tf.GradientTape() as tape:
@@ -70,7 +70,7 @@ def measure(case_name: str, library: str, implementation, repeats: int) -> dict:
             loss = tf.reduce_mean(tf.square(y))
         return tape.gradient(loss, [x] + layer.trainable_variables)
 
-    @tf.function
+    @tf.function(jit_compile=jit)
     def forward(x):
         return layer(x)
 
@@ -90,21 +90,26 @@ def measure(case_name: str, library: str, implementation, repeats: int) -> dict:
 
 
 def dense_roof(repeats: int = 7, n: int = 2048) -> dict:
-    """GFLOP/s of one dense float32 n^3 matmul on this machine, now, and whether TensorFlow
-    runs with its oneDNN kernels (TF_ENABLE_ONEDNN_OPTS; TF's default depends on the CPU)."""
+    """GFLOP/s of one dense float32 n^3 matmul on this machine, now, as a TF graph and with
+    XLA (the roof is the faster: it can differ by 1.5x), and whether TensorFlow runs with its
+    oneDNN kernels (TF_ENABLE_ONEDNN_OPTS; TF's default depends on the CPU)."""
     a = tf.constant(np.random.default_rng(0).standard_normal((n, n)).astype("float32"))
-    matmul = tf.function(lambda a: tf.matmul(a, a))
-    matmul(a).numpy()
+    gflops = {}
+    for engine, jit in (("graph", False), ("xla", True)):
+        matmul = tf.function(lambda a: tf.matmul(a, a), jit_compile=jit)
+        matmul(a).numpy()
+        gflops[engine] = 2 * n**3 / _timed(matmul, a, repeats) / 1e6
     try:
         from tensorflow.python.util import _pywrap_util_port
 
         onednn = bool(_pywrap_util_port.IsMklEnabled())
     except (ImportError, AttributeError):
         onednn = None
-    return {"roof_gflops": 2 * n**3 / _timed(matmul, a, repeats) / 1e6, "onednn": onednn}
+    return {"roof_gflops": max(gflops.values()), "graph_gflops": gflops["graph"],
+            "xla_gflops": gflops["xla"], "onednn": onednn}
 
 
-def matmul_ceiling(case_name: str, repeats: int) -> dict:
+def matmul_ceiling(case_name: str, repeats: int, jit: bool) -> dict:
     """GFLOP/s of the case's batched matmul alone (forward, kernel and patches gradients) on
     ready-made patches: the most any patches formulation can reach on this machine."""
     case = CASES[case_name]
@@ -114,7 +119,7 @@ def matmul_ceiling(case_name: str, repeats: int) -> dict:
     kernel = tf.Variable(rng.standard_normal(
         (case["positions"], case["features"], case["filters"])).astype("float32"))
 
-    @tf.function
+    @tf.function(jit_compile=jit)
     def step(patches):
         with tf.GradientTape() as tape:
             tape.watch(patches)
@@ -133,11 +138,12 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--roof", action="store_true")
     parser.add_argument("--ceiling", action="store_true")
+    parser.add_argument("--jit", action="store_true", help="compile the steps with XLA")
     args = parser.parse_args()
     if args.roof:
         print(json.dumps(dense_roof()))
     elif args.ceiling:
-        print(json.dumps(matmul_ceiling(args.case, args.repeats)))
+        print(json.dumps(matmul_ceiling(args.case, args.repeats, args.jit)))
     else:
         implementation = args.implementation if args.implementation == "auto" else int(args.implementation)
-        print(json.dumps(measure(args.case, args.library, implementation, args.repeats)))
+        print(json.dumps(measure(args.case, args.library, implementation, args.repeats, args.jit)))

@@ -2,9 +2,15 @@
 
 `--config default` runs TensorFlow as it comes on this CPU; `--config onednn` sets
 TF_ENABLE_ONEDNN_OPTS=1 (TensorFlow's own default on CPUs with AVX-512 VNNI/BF16/AMX; off on
-others, such as AVX2-only ones), whose batched matmul kernels are several times faster.
-Writes bench/results/<config>.csv, <config>.md (the tables the README shows) and
-ratios-<config>.png. Every measurement runs in its own process (bench/measure.py), with the
+others, such as AVX2-only ones), whose batched matmul kernels are several times faster;
+`--config tuned` compiles the steps with XLA (`jit_compile=True`) and keeps glibc's malloc from
+handing freed memory back to the kernel (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_), so large
+temporaries are not page-faulted in again at every step. It runs our implementations only:
+tf-keras's implementation 1 is one slice per position, and TensorFlow's sparse matmul (their
+and our implementation 3) has no XLA kernel.
+Writes bench/results/<config>.csv (every measurement), <config>-summary.csv (per case: best
+times, GFLOP/s, roof and matmul-alone figures), <config>.md (the tables the README shows) and,
+where tf-keras ran, ratios-<config>.png. Every measurement runs in its own process (bench/measure.py), with the
 configuration's environment.
 """
 
@@ -28,19 +34,24 @@ CONTENDERS = [("ours", 1), ("ours", 2), ("ours", 3), ("ours", "auto"),
               ("tf_keras", 1), ("tf_keras", 2), ("tf_keras", 3)]
 
 
-CONFIGS = ("default", "onednn")
+CONFIGS = {
+    "default": {"environment": {}, "jit": False, "contenders": CONTENDERS},
+    "onednn": {"environment": {"TF_ENABLE_ONEDNN_OPTS": "1"}, "jit": False, "contenders": CONTENDERS},
+    "tuned": {"environment": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**40)},
+              "jit": True, "contenders": [("ours", 1), ("ours", 2), ("ours", "auto")]},
+}
+_SET_BY_CONFIGS = {name for config in CONFIGS.values() for name in config["environment"]}
 
 
 def _environment(config: str) -> dict:
-    environment = dict(os.environ)
-    environment.pop("TF_ENABLE_ONEDNN_OPTS", None)
-    if config == "onednn":
-        environment["TF_ENABLE_ONEDNN_OPTS"] = "1"
+    environment = {k: v for k, v in os.environ.items() if k not in _SET_BY_CONFIGS}
+    environment.update(CONFIGS[config]["environment"])
     return environment
 
 
 def _run(config: str, *args: str) -> dict:
-    completed = subprocess.run([sys.executable, os.path.join(HERE, "measure.py"), *args],
+    jit = ["--jit"] if CONFIGS[config]["jit"] else []
+    completed = subprocess.run([sys.executable, os.path.join(HERE, "measure.py"), *args, *jit],
                                capture_output=True, text=True, cwd=HERE, env=_environment(config))
     if completed.returncode != 0:
         return {"error": completed.stderr.strip().splitlines()[-1][:200]}
@@ -72,7 +83,7 @@ def main() -> None:
         case = CASES[name]
         ceilings[name] = _run(args.config, "--ceiling", "--case", name,
                               "--repeats", str(args.repeats)).get("ceiling_gflops", math.nan)
-        for library, implementation in CONTENDERS:
+        for library, implementation in CONFIGS[args.config]["contenders"]:
             reason = skip_reason(case, library, implementation)
             started = time.perf_counter()
             result = {"skipped": reason} if reason else _run(
@@ -102,7 +113,7 @@ def summarize(rows: list[dict], roof: float, ceilings: dict) -> list[dict]:
             continue
         ours, theirs = _best(case_rows, "ours"), _best(case_rows, "tf_keras")
         by = {(r["library"], r["implementation"]): r for r in case_rows}
-        default, theirs_1 = by[("ours", 1)], by[("tf_keras", 1)]
+        default, theirs_1 = by[("ours", 1)], by.get(("tf_keras", 1), {})
         summary.append({
             "case": name,
             "ours_best": f"{ours['implementation']}" if ours else "-",
@@ -113,9 +124,11 @@ def summarize(rows: list[dict], roof: float, ceilings: dict) -> list[dict]:
             "speedup_impl1": (theirs_1["train_ms"] / default["train_ms"]
                               if "train_ms" in theirs_1 and "train_ms" in default else math.nan),
             "auto_chose": by[("ours", "auto")].get("chosen", "-"),
+            "roof_gflops": roof,
             "gflops": 3 * case["flops"] / ours["train_ms"] / 1e6 if ours else math.nan,
             "roof_fraction": 3 * case["flops"] / ours["train_ms"] / 1e6 / roof if ours else math.nan,
             "ceiling_gflops": ceilings[name],
+            "ceiling_fraction": ceilings[name] / roof,
             "first_step_ours_s": default.get("first_step_s", math.nan),
             "first_step_tf_keras1_s": theirs_1.get("first_step_s", math.nan),
         })
@@ -129,10 +142,14 @@ def write_outputs(rows: list[dict], summary: list[dict], roof: dict, config: str
         writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
+    with open(os.path.join(RESULTS, f"{config}-summary.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(summary[0]))
+        writer.writeheader()
+        writer.writerows(summary)
 
     def cell(row: dict | None, key: str, fmt: str) -> str:
         if row is None:
-            return "-"
+            return "not run"
         if "skipped" in row:
             return "skip: " + row["skipped"]
         if "error" in row:
@@ -140,34 +157,47 @@ def write_outputs(rows: list[dict], summary: list[dict], roof: dict, config: str
         return format(row[key], fmt)
 
     onednn = {True: "on", False: "off", None: "unknown"}[roof["onednn"]]
+    settings = CONFIGS[config]
+    environment = " ".join(f"{k}={v}" for k, v in settings["environment"].items()) or "none"
+    compiled = "tf.function with XLA (jit_compile=True)" if settings["jit"] else "tf.function"
     lines = [
-        f"Configuration `{config}` (TensorFlow oneDNN kernels {onednn}). Machine: {_machine()}. "
-        f"Dense float32 2048^3 matmul in the same run (the roof): {roof['roof_gflops']:.1f} GFLOP/s.",
+        f"Configuration `{config}` (TensorFlow oneDNN kernels {onednn}; environment: {environment}). "
+        f"Machine: {_machine()}. Dense float32 2048^3 matmul in the same run: "
+        f"{roof['graph_gflops']:.1f} GFLOP/s as a TF graph, {roof['xla_gflops']:.1f} with XLA; "
+        f"the roof is the faster, {roof['roof_gflops']:.1f} GFLOP/s.",
         "",
-        "Training step (forward + backward incl. input gradient, tf.function), median ms. The last "
+        f"Training step (forward + backward incl. input gradient, {compiled}), median ms. The last "
         "column is the case's batched matmul alone on ready-made patches (its forward and both "
         "gradients): no patches formulation can beat it.",
         "",
-        "| case | ours 1 | ours 2 | ours 3 | ours auto | tf-keras 1 | tf-keras 2 | tf-keras 3 "
-        "| best vs best | ours 1 vs tf-keras 1 | our best GFLOP/s (roof %) | matmul alone GFLOP/s (roof %) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    contenders = settings["contenders"]
+    compared = any(library == "tf_keras" for library, _ in contenders)
+    columns = [f"{'tf-keras' if library == 'tf_keras' else library} {implementation}"
+               for library, implementation in contenders]
+    columns += ["best vs best", "ours 1 vs tf-keras 1"] if compared else []
+    columns += ["our best GFLOP/s (roof %)", "matmul alone GFLOP/s (roof %)"]
+    lines += ["| case | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     speedups = []
     for s in summary:
         by = {(r["library"], r["implementation"]): r for r in rows if r["case"] == s["case"]}
-        cells = [cell(by.get(c), "train_ms", ".1f") for c in CONTENDERS]
-        cells[3] += f" (={s['auto_chose']})" if "train_ms" in by[("ours", "auto")] else ""
-        speedups.append(s["speedup_best"])
-        lines.append(
-            f"| {s['case']} | " + " | ".join(cells)
-            + f" | {s['speedup_best']:.2f}x | {s['speedup_impl1']:.2f}x "
-            f"| {s['gflops']:.1f} ({100 * s['roof_fraction']:.0f}%) "
-            f"| {s['ceiling_gflops']:.1f} ({100 * s['ceiling_gflops'] / roof['roof_gflops']:.0f}%) |"
-        )
+        cells = [cell(by.get(c), "train_ms", ".1f") for c in contenders]
+        auto = contenders.index(("ours", "auto"))
+        cells[auto] += f" (={s['auto_chose']})" if "train_ms" in by[("ours", "auto")] else ""
+        if compared:
+            speedups.append(s["speedup_best"])
+            cells += [f"{s['speedup_best']:.2f}x", f"{s['speedup_impl1']:.2f}x"]
+        cells += [f"{s['gflops']:.1f} ({100 * s['roof_fraction']:.0f}%)",
+                  f"{s['ceiling_gflops']:.1f} ({100 * s['ceiling_fraction']:.0f}%)"]
+        lines.append(f"| {s['case']} | " + " | ".join(cells) + " |")
     valid = [v for v in speedups if not math.isnan(v)]
-    geomean = math.exp(sum(map(math.log, valid)) / len(valid)) if valid else math.nan
-    lines += ["", f"Geometric mean speed-up, our best over tf-keras's best: {geomean:.2f}x "
-              f"(minimum {min(valid):.2f}x).", ""]
+    if valid:
+        geomean = math.exp(sum(map(math.log, valid)) / len(valid))
+        lines += ["", f"Geometric mean speed-up, our best over tf-keras's best: {geomean:.2f}x "
+                  f"(minimum {min(valid):.2f}x).", ""]
+    else:
+        lines += ["", "tf-keras does not run in this configuration: see `default` and `onednn` "
+                  "for the comparison.", ""]
     lines += ["Build time (s), first training step (build + trace + run, s), forward (ms), peak memory (MB):", "",
               "| case | contender | build s | first step s | forward ms | peak MB |", "|---|---|---|---|---|---|"]
     for r in rows:
@@ -178,7 +208,8 @@ def write_outputs(rows: list[dict], summary: list[dict], roof: dict, config: str
     with open(os.path.join(RESULTS, f"{config}.md"), "w") as f:
         f.write(text)
     print("\n" + text)
-    _plot(rows, summary, config)
+    if valid:
+        _plot(rows, summary, config)
 
 
 def _plot(rows: list[dict], summary: list[dict], config: str) -> None:
