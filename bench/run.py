@@ -10,8 +10,8 @@ tf-keras's implementation 1 is one slice per position, and TensorFlow's sparse m
 and our implementation 3) has no XLA kernel.
 Writes bench/results/<config>.csv (every measurement), <config>-summary.csv (per case: best
 times, GFLOP/s, roof and matmul-alone figures), <config>.md (the tables the README shows) and,
-where tf-keras ran, ratios-<config>.png. Every measurement runs in its own process (bench/measure.py), with the
-configuration's environment.
+where tf-keras ran, ratios-<config>.png. Every measurement runs in its own process
+(bench/measure.py), with the configuration's environment.
 """
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ def summarize(rows: list[dict], roof: float, ceilings: dict) -> list[dict]:
         ours, theirs = _best(case_rows, "ours"), _best(case_rows, "tf_keras")
         by = {(r["library"], r["implementation"]): r for r in case_rows}
         default, theirs_1 = by[("ours", 1)], by.get(("tf_keras", 1), {})
+        gflops = 3 * case["flops"] / ours["train_ms"] / 1e6 if ours else math.nan
         summary.append({
             "case": name,
             "ours_best": f"{ours['implementation']}" if ours else "-",
@@ -125,8 +126,8 @@ def summarize(rows: list[dict], roof: float, ceilings: dict) -> list[dict]:
                               if "train_ms" in theirs_1 and "train_ms" in default else math.nan),
             "auto_chose": by[("ours", "auto")].get("chosen", "-"),
             "roof_gflops": roof,
-            "gflops": 3 * case["flops"] / ours["train_ms"] / 1e6 if ours else math.nan,
-            "roof_fraction": 3 * case["flops"] / ours["train_ms"] / 1e6 / roof if ours else math.nan,
+            "gflops": gflops,
+            "roof_fraction": gflops / roof,
             "ceiling_gflops": ceilings[name],
             "ceiling_fraction": ceilings[name] / roof,
             "first_step_ours_s": default.get("first_step_s", math.nan),
