@@ -107,9 +107,10 @@ demo: install
 # Speed and memory against tf-keras (issue 5): table, CSV and PNG under bench/results/.
 # Three configurations: TensorFlow as it comes on this CPU; with its oneDNN kernels on; and
 # "tuned" (ours only): XLA plus a malloc that keeps freed memory (bench/run.py says why).
+# Last, the batched matmul alone under JAX and PyTorch: the most any backend's kernels allow.
 bench: install
 	cd bench && ../$(PY) run.py --config default && ../$(PY) run.py --config onednn \
-		&& ../$(PY) run.py --config tuned
+		&& ../$(PY) run.py --config tuned && ../$(PY_BACKENDS) ceiling_backends.py
 
 clean:
 	rm -rf $(VENV) $(VENV_BACKENDS) build python/*.egg-info
