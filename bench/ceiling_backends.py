@@ -87,22 +87,21 @@ def measure(library: str, repeats: int) -> list[dict]:
 
 
 def _tensorflow_fractions() -> dict:
-    """{(config, case): matmul-alone fraction of the roof} from the TF summaries on disk."""
+    """{("tf <config>", case): matmul-alone fraction of the roof} from the TF summaries on disk."""
     fractions = {}
     for config in TF_CONFIGS:
         path = os.path.join(RESULTS, f"{config}-summary.csv")
         if os.path.exists(path):
             with open(path) as f:
                 for row in csv.DictReader(f):
-                    fractions[config, row["case"]] = float(row["ceiling_fraction"])
+                    fractions[f"tf {config}", row["case"]] = float(row["ceiling_fraction"])
     return fractions
 
 
 def _markdown(rows: list[dict]) -> str:
-    fractions = {(row["library"], row["case"]): row["ceiling_fraction"] for row in rows}
-    fractions.update(_tensorflow_fractions())
-    columns = [c for c in (*(f"tf {c}" for c in TF_CONFIGS), *LIBRARIES)
-               if any(key[0] == c.removeprefix("tf ") for key in fractions)]
+    fractions = _tensorflow_fractions()
+    fractions.update({(row["library"], row["case"]): row["ceiling_fraction"] for row in rows})
+    columns = list(dict.fromkeys(column for column, _ in fractions))
     lines = [
         "Batched matmul alone (forward and both gradients, ready-made patches), % of the same "
         "library's dense 2048^3 matmul in the same process:",
@@ -111,7 +110,7 @@ def _markdown(rows: list[dict]) -> str:
         "|---" * (len(columns) + 3) + "|",
     ]
     for case in CASES:
-        values = [fractions.get((c.removeprefix("tf "), case)) for c in columns]
+        values = [fractions.get((column, case)) for column in columns]
         best = max(v for v in values if v is not None)
         cells = ["-" if v is None else f"{v:.0%}" for v in values]
         lines.append(f"| {case} | " + " | ".join(cells) + f" | {best:.0%} | {'yes' if best >= TARGET else 'no'} |")
