@@ -15,14 +15,13 @@ import argparse
 import csv
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 from cases import CASES
+from timing import median_seconds
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -31,56 +30,62 @@ TF_CONFIGS = ("default", "onednn", "tuned")
 TARGET = 0.70
 
 
-def _median_seconds(function, repeats: int, min_seconds: float = 1.0) -> float:
-    function()
-    times = []
-    while len(times) < repeats or (sum(times) < min_seconds and len(times) < 1000):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def _operands(case: dict, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Ready-made patches `(positions, batch, features)` and a kernel, as implementation 1 has them."""
+    shape = (case["positions"], case["batch"], case["features"])
+    patches = rng.standard_normal(shape).astype("float32")
+    kernel = rng.standard_normal((case["positions"], case["features"], case["filters"])).astype("float32")
+    return patches, kernel
 
 
-def _jax_steps(case: dict, rng) -> tuple:
+def _jax_runs(dense: np.ndarray, rng) -> tuple:
+    """(a dense matmul run, case -> a run of the case's matmul alone) on JAX."""
     import jax
     import jax.numpy as jnp
 
-    dense = jnp.asarray(rng.standard_normal((2048, 2048)).astype("float32"))
+    dense = jnp.asarray(dense)
     matmul = jax.jit(lambda a: a @ a)
-    patches = jnp.asarray(rng.standard_normal(
-        (case["positions"], case["batch"], case["features"])).astype("float32"))
-    kernel = jnp.asarray(rng.standard_normal(
-        (case["positions"], case["features"], case["filters"])).astype("float32"))
     # Forward, patches gradient and kernel gradient, as a training step computes them.
-    step = jax.jit(jax.grad(lambda p, k: jnp.sum(jnp.matmul(p, k)), argnums=(0, 1)))
-    return (lambda: matmul(dense).block_until_ready(),
-            lambda: jax.block_until_ready(step(patches, kernel)))
+    gradients = jax.jit(jax.grad(lambda p, k: jnp.sum(jnp.matmul(p, k)), argnums=(0, 1)))
+
+    def matmul_alone(case: dict):
+        patches, kernel = (jnp.asarray(t) for t in _operands(case, rng))
+        return lambda: jax.block_until_ready(gradients(patches, kernel))
+
+    return (lambda: matmul(dense).block_until_ready()), matmul_alone
 
 
-def _torch_steps(case: dict, rng) -> tuple:
+def _torch_runs(dense: np.ndarray, rng) -> tuple:
+    """(a dense matmul run, case -> a run of the case's matmul alone) on PyTorch."""
     import torch
 
-    dense = torch.from_numpy(rng.standard_normal((2048, 2048)).astype("float32"))
-    patches = torch.from_numpy(rng.standard_normal(
-        (case["positions"], case["batch"], case["features"])).astype("float32")).requires_grad_()
-    kernel = torch.from_numpy(rng.standard_normal(
-        (case["positions"], case["features"], case["filters"])).astype("float32")).requires_grad_()
+    dense = torch.from_numpy(dense)
 
-    def step():
-        patches.grad = kernel.grad = None
-        torch.matmul(patches, kernel).sum().backward()
+    def matmul_alone(case: dict):
+        patches, kernel = (torch.from_numpy(t).requires_grad_() for t in _operands(case, rng))
 
-    return (lambda: dense @ dense), step
+        def run():
+            patches.grad = kernel.grad = None
+            torch.matmul(patches, kernel).sum().backward()
+
+        return run
+
+    return (lambda: dense @ dense), matmul_alone
+
+
+def _gflops(flops: int, run, repeats: int) -> float:
+    run()  # compiles (JAX) and warms up
+    return flops / median_seconds(run, repeats) / 1e9
 
 
 def measure(library: str, repeats: int) -> list[dict]:
     rng = np.random.default_rng(0)
-    make_steps = _jax_steps if library == "jax" else _torch_steps
+    dense = rng.standard_normal((2048, 2048)).astype("float32")
+    dense_run, matmul_alone = (_jax_runs if library == "jax" else _torch_runs)(dense, rng)
+    roof = _gflops(2 * 2048**3, dense_run, repeats)
     rows = []
     for name, case in CASES.items():
-        dense_step, matmul_step = make_steps(case, rng)
-        roof = 2 * 2048**3 / _median_seconds(dense_step, repeats) / 1e9
-        ceiling = 3 * case["flops"] / _median_seconds(matmul_step, repeats) / 1e9
+        ceiling = _gflops(3 * case["flops"], matmul_alone(case), repeats)
         rows.append({"library": library, "case": name, "roof_gflops": roof,
                      "ceiling_gflops": ceiling, "ceiling_fraction": ceiling / roof})
     return rows

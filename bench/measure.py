@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -20,6 +19,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from cases import CASES  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 
 def _rss_mb() -> float:
@@ -41,15 +41,9 @@ def _make_layer(library: str, case: dict, implementation):
     return getattr(layers, name)(**arguments)
 
 
-def _timed(function, x, repeats: int, min_seconds: float = 2.0) -> float:
-    """Median over at least `repeats` runs and at least `min_seconds` (small cases take
-    milliseconds, so they get many runs)."""
-    times = []
-    while len(times) < repeats or (sum(times) < min_seconds and len(times) < 1000):
-        start = time.perf_counter()
-        tf.nest.map_structure(lambda t: t.numpy(), function(x))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+def _timed(function, x, repeats: int) -> float:
+    """Median milliseconds of `function(x)`, its results fetched."""
+    return median_seconds(lambda: tf.nest.map_structure(lambda t: t.numpy(), function(x)), repeats) * 1e3
 
 
 def measure(case_name: str, library: str, implementation, repeats: int, jit: bool) -> dict:
