@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 GRID = [
     # name, batch, spatial, channels, kernel, strides, filters, data_format
     ("b128_8x8x4_k3_f8", 128, (8, 8), 4, 3, 1, 8, "channels_last"),
@@ -60,3 +62,11 @@ def skip_reason(case: dict, library: str, implementation) -> str | None:
         if seconds > TIME_LIMIT_S:
             return f"first step ~{seconds / 60:.0f} min ({case['positions']} traced slices)"
     return None
+
+
+def matmul_operands(case: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Ready-made float32 patches `(positions, batch, features)` and a kernel
+    `(positions, features, filters)`, as implementation 1 multiplies them."""
+    patches = rng.standard_normal((case["positions"], case["batch"], case["features"]))
+    kernel = rng.standard_normal((case["positions"], case["features"], case["filters"]))
+    return patches.astype("float32"), kernel.astype("float32")

@@ -20,22 +20,12 @@ import sys
 
 import numpy as np
 
-from cases import CASES
+from cases import CASES, matmul_operands
+from run import CONFIGS, HERE, RESULTS
 from timing import median_seconds
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(HERE, "results")
 LIBRARIES = ("jax", "torch")
-TF_CONFIGS = ("default", "onednn", "tuned")
 TARGET = 0.70
-
-
-def _operands(case: dict, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Ready-made patches `(positions, batch, features)` and a kernel, as implementation 1 has them."""
-    shape = (case["positions"], case["batch"], case["features"])
-    patches = rng.standard_normal(shape).astype("float32")
-    kernel = rng.standard_normal((case["positions"], case["features"], case["filters"])).astype("float32")
-    return patches, kernel
 
 
 def _jax_runs(dense: np.ndarray, rng) -> tuple:
@@ -49,7 +39,7 @@ def _jax_runs(dense: np.ndarray, rng) -> tuple:
     gradients = jax.jit(jax.grad(lambda p, k: jnp.sum(jnp.matmul(p, k)), argnums=(0, 1)))
 
     def matmul_alone(case: dict):
-        patches, kernel = (jnp.asarray(t) for t in _operands(case, rng))
+        patches, kernel = (jnp.asarray(t) for t in matmul_operands(case, rng))
         return lambda: jax.block_until_ready(gradients(patches, kernel))
 
     return (lambda: matmul(dense).block_until_ready()), matmul_alone
@@ -62,7 +52,7 @@ def _torch_runs(dense: np.ndarray, rng) -> tuple:
     dense = torch.from_numpy(dense)
 
     def matmul_alone(case: dict):
-        patches, kernel = (torch.from_numpy(t).requires_grad_() for t in _operands(case, rng))
+        patches, kernel = (torch.from_numpy(t).requires_grad_() for t in matmul_operands(case, rng))
 
         def run():
             patches.grad = kernel.grad = None
@@ -94,7 +84,7 @@ def measure(library: str, repeats: int) -> list[dict]:
 def _tensorflow_fractions() -> dict:
     """{("tf <config>", case): matmul-alone fraction of the roof} from the TF summaries on disk."""
     fractions = {}
-    for config in TF_CONFIGS:
+    for config in CONFIGS:
         path = os.path.join(RESULTS, f"{config}-summary.csv")
         if os.path.exists(path):
             with open(path) as f:

@@ -18,7 +18,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from cases import CASES  # noqa: E402
+from cases import CASES, matmul_operands  # noqa: E402
 from timing import median_seconds  # noqa: E402
 
 
@@ -107,11 +107,8 @@ def matmul_ceiling(case_name: str, repeats: int, jit: bool) -> dict:
     """GFLOP/s of the case's batched matmul alone (forward, kernel and patches gradients) on
     ready-made patches: the most any patches formulation can reach on this machine."""
     case = CASES[case_name]
-    rng = np.random.default_rng(0)
-    shape = (case["positions"], case["batch"], case["features"])
-    patches = tf.constant(rng.standard_normal(shape).astype("float32"))
-    kernel = tf.Variable(rng.standard_normal(
-        (case["positions"], case["features"], case["filters"])).astype("float32"))
+    patches, kernel = matmul_operands(case, np.random.default_rng(0))
+    patches, kernel = tf.constant(patches), tf.Variable(kernel)
 
     @tf.function(jit_compile=jit)
     def step(patches):
