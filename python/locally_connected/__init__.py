@@ -1,5 +1,6 @@
 """Locally connected (unshared-weight convolution) layers for Keras 3."""
 
+from locally_connected._version import __version__
 from locally_connected.layers import (
     LocallyConnected1D,
     LocallyConnected2D,
@@ -11,9 +12,8 @@ from locally_connected.front_door import (
     layer_locally_connected_2d,
 )
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "__version__",
     "LocallyConnected1D",
     "LocallyConnected2D",
     "compose_layer",
