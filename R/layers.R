@@ -2,12 +2,13 @@
 #'
 #' Works like `keras3::layer_conv_2d()`, except that the weights are
 #' unshared: every output position has its own filters. The signature is R keras
-#' 2.x's, so pipes written for it run unchanged on Keras 3.
+#' 2.x's (argument names, order and defaults), and the function composes with keras3
+#' models, tensors and pipes like keras3's own layer functions.
 #'
 #' @param object What to compose the new layer with. Missing or `NULL`: the layer is
 #'   returned. A Sequential model: the layer is added to it (in place) and the model
-#'   is returned invisibly. A tensor (e.g. from `keras$Input()`) or an array: the
-#'   layer's output for it is returned.
+#'   is returned invisibly. A tensor (e.g. from `keras3::keras_input()`) or an array:
+#'   the layer's output for it is returned.
 #' @param filters Integer, the number of output channels.
 #' @param kernel_size An integer or a vector of 2 integers: height and width of the
 #'   window. One integer is used for both dimensions.
@@ -29,11 +30,12 @@
 #'   kernel, the bias and the layer's output, or `NULL`.
 #' @param kernel_constraint,bias_constraint Constraints of the kernel and the bias, or
 #'   `NULL`.
-#' @param implementation `1L`, `2L` or `3L`. All three compute the same function from
-#'   the same weights; they differ in speed and memory. `1`: patches and one batched
-#'   matrix product (memory-light, the default). `2`: one product with a dense, mostly
-#'   zero matrix (fast for small layers; refused with an error when that matrix would
-#'   exceed the budget). `3`: one sparse matrix product (large, sparse layers).
+#' @param implementation `1L`, `2L`, `3L` or `"auto"`. All compute the same function
+#'   from the same weights; they differ in speed and memory. `1`: patches and one
+#'   batched matrix product (memory-light, the default). `2`: one product with a dense,
+#'   mostly zero matrix (fast for small layers; refused with an error when that matrix
+#'   would exceed the budget). `3`: one sparse matrix product. `"auto"`: chosen from
+#'   the shapes when the layer is built, and saved with the model.
 #' @param batch_size Fixed batch size. With `input_shape`, the layer starts a model
 #'   whose batch dimension is `batch_size`; inputs of another batch size are an error.
 #' @param name Name of the layer, unique in a model; generated when `NULL`.
@@ -59,13 +61,19 @@
 #'
 #' @family locally connected layers
 #' @export
-#' @examples
-#' if (reticulate::py_module_available("locally_connected")) {
-#'   keras <- reticulate::import("keras")
-#'   model <- keras$Sequential(list(keras$Input(shape = list(8L, 8L, 1L))))
-#'   model |> layer_locally_connected_2d(filters = 4, kernel_size = c(3, 3))
-#'   model$output_shape
-#' }
+#' @examplesIf requireNamespace("keras3", quietly = TRUE) && reticulate::py_module_available("keras")
+#' library(keras3)
+#' model <- keras_model_sequential(input_shape = c(28, 28, 1)) |>
+#'   layer_locally_connected_2d(filters = 8, kernel_size = c(5, 5), strides = 2,
+#'                              activation = "relu") |>
+#'   layer_flatten() |>
+#'   layer_dense(units = 10, activation = "softmax")
+#' model
+#'
+#' # The functional API: a tensor in, the layer's output out.
+#' inputs <- keras_input(shape = c(16, 16, 3))
+#' outputs <- inputs |> layer_locally_connected_2d(filters = 4, kernel_size = 3)
+#' keras_model(inputs, outputs)
 layer_locally_connected_2d <- function(object, filters, kernel_size, strides = c(1L, 1L),
                                        padding = "valid", data_format = NULL,
                                        activation = NULL, use_bias = TRUE,
@@ -75,7 +83,7 @@ layer_locally_connected_2d <- function(object, filters, kernel_size, strides = c
                                        kernel_constraint = NULL, bias_constraint = NULL,
                                        implementation = 1L, batch_size = NULL, name = NULL,
                                        trainable = NULL, weights = NULL, ...) {
-  compose_layer("layer_locally_connected_2d", environment(), ...)
+  call_front_door("layer_locally_connected_2d", environment(), ...)
 }
 
 #' Locally connected layer for 1D inputs (sequences)
@@ -103,12 +111,13 @@ layer_locally_connected_2d <- function(object, filters, kernel_size, strides = c
 #'
 #' @family locally connected layers
 #' @export
-#' @examples
-#' if (reticulate::py_module_available("locally_connected")) {
-#'   x <- array(runif(2 * 10 * 3), c(2, 10, 3))
-#'   y <- layer_locally_connected_1d(x, filters = 2, kernel_size = 3)
-#'   dim(y$numpy())
-#' }
+#' @examplesIf requireNamespace("keras3", quietly = TRUE) && reticulate::py_module_available("keras")
+#' library(keras3)
+#' model <- keras_model_sequential(input_shape = c(100, 2)) |>
+#'   layer_locally_connected_1d(filters = 4, kernel_size = 5, strides = 2) |>
+#'   layer_global_average_pooling_1d() |>
+#'   layer_dense(units = 1)
+#' model
 layer_locally_connected_1d <- function(object, filters, kernel_size, strides = 1L,
                                        padding = "valid", data_format = NULL,
                                        activation = NULL, use_bias = TRUE,
@@ -118,22 +127,19 @@ layer_locally_connected_1d <- function(object, filters, kernel_size, strides = 1
                                        kernel_constraint = NULL, bias_constraint = NULL,
                                        implementation = 1L, batch_size = NULL, name = NULL,
                                        trainable = NULL, weights = NULL, ...) {
-  compose_layer("layer_locally_connected_1d", environment(), ...)
+  call_front_door("layer_locally_connected_1d", environment(), ...)
 }
 
-# The one composing helper of both layer functions: the calling function's arguments
+# The one helper of both layer functions: the calling function's arguments
 # (`arguments`, its environment) go to the Python front door of the same name.
-compose_layer <- function(front_door, arguments, ..., call = sys.call(-1)) {
+call_front_door <- function(front_door, arguments, ..., call = sys.call(-1)) {
   is_missing <- function(name) eval(call("missing", as.name(name)), arguments)
   for (required in c("filters", "kernel_size")) {
     if (is_missing(required)) {
-      stop(structure(
-        class = c("locallyconnected_error", "error", "condition"),
-        list(message = paste0("`", required, "` is required."), call = call)
-      ))
+      stop(locallyconnected_error(paste0("`", required, "` is required."), call))
     }
   }
   object <- if (is_missing("object")) NULL else arguments$object
   args <- mget(setdiff(ls(arguments), "object"), envir = arguments)
-  compose_with_python(front_door, object, c(args, list(...)), call = call)
+  invoke_front_door(front_door, object, c(args, list(...)), call = call)
 }

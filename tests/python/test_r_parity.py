@@ -46,6 +46,19 @@ def test_layer_made_in_r_is_the_python_object(r):
     assert r("layer$built")[0], "R's handle does not see the build Python did"
 
 
+def test_r_uses_the_module_python_imported_first(r):
+    # Python imported the pip-installed copy before R: R must use it rather than import the
+    # copy the R package carries (two copies would register the same Keras names twice).
+    import locally_connected
+
+    assert int(r("reticulate::py_id(locallyconnected:::python_module())")[0]) == id(locally_connected)
+    registered = keras.saving.get_registered_object("locally_connected>LocallyConnected2D")
+    assert registered is LocallyConnected2D
+    copies = [m for m in sys.modules.values() if getattr(m, "LocallyConnected2D", None) is not None
+              and getattr(m, "__name__", "").startswith("locally_connected")]
+    assert {m.LocallyConnected2D for m in copies} == {LocallyConnected2D}
+
+
 def test_r_errors_surface_with_the_argument_name(r):
     with pytest.raises(r_session.RError, match="`kernel_size` must be an integer >= 1"):
         r("layer_locally_connected_2d(filters = 2, kernel_size = 2.5)")

@@ -1,11 +1,42 @@
-# Skips (not fails) when Python, TensorFlow or the Python package is missing, as
-# R packages that wrap Python do.
+# Skips when Python, TensorFlow or Keras is missing, as R packages that wrap Python do,
+# except where LOCALLYCONNECTED_REQUIRE_PYTHON=true (make test, make check-r): there a
+# missing Python is a failure, so a suite that skipped everything cannot pass.
 skip_if_no_python <- function() {
-  skip_on_cran()
-  if (!reticulate::py_available(initialize = TRUE)) skip("Python is not available")
-  for (module in c("tensorflow", "keras", "locally_connected")) {
-    if (!reticulate::py_module_available(module)) skip(paste("Python module", module, "is not available"))
+  missing <- python_missing()
+  if (is.null(missing)) return(invisible(TRUE))
+  if (identical(Sys.getenv("LOCALLYCONNECTED_REQUIRE_PYTHON"), "true")) {
+    stop("LOCALLYCONNECTED_REQUIRE_PYTHON is true, but ", missing, call. = FALSE)
   }
+  skip_on_cran()
+  skip(missing)
+}
+
+python_missing <- function() {
+  if (!reticulate::py_available(initialize = TRUE)) return("Python is not available")
+  for (module in c("tensorflow", "keras")) {
+    if (!reticulate::py_module_available(module)) return(paste("Python module", module, "is not available"))
+  }
+  NULL
+}
+
+# Runs R code in a new R process (the installed package, this process's environment plus
+# `env`); returns its output lines, with the exit status as attribute "status".
+run_r <- function(code, env = character()) {
+  script <- tempfile(fileext = ".R")
+  on.exit(unlink(script))
+  writeLines(code, script)
+  output <- suppressWarnings(system2(file.path(R.home("bin"), "Rscript"), c("--vanilla", script),
+                                     stdout = TRUE, stderr = TRUE, env = env))
+  if (is.null(attr(output, "status"))) attr(output, "status") <- 0L
+  output
+}
+
+# A Python virtual environment without any packages, made from the Python reticulate uses.
+bare_python <- function() {
+  dir <- tempfile("bare-python-")
+  status <- system2(reticulate::py_exe(), c("-m", "venv", "--without-pip", dir))
+  if (status != 0) stop("could not create a virtual environment in ", dir)
+  file.path(dir, "bin", "python")
 }
 
 # Minimal stand-ins for the R keras3 functions these tests need (keras3 is not

@@ -72,14 +72,3 @@ test_that("missing filters or kernel_size is an error naming it", {
   expect_error(layer_locally_connected_2d(kernel_size = 2), "`filters` is required")
   expect_error(layer_locally_connected_1d(filters = 2), "`kernel_size` is required")
 })
-
-test_that("install_locallyconnected() keeps NumPy 1 for reticulate < 1.36 only", {
-  expect_identical(
-    locallyconnected:::python_requirements("/src", "tensorflow==2.21.*", reticulate_version = "1.28"),
-    c("tensorflow==2.21.*", "/src", "numpy<2", "ml_dtypes<0.6")
-  )
-  expect_identical(
-    locallyconnected:::python_requirements("/src", "tensorflow", "h5py", reticulate_version = "1.38"),
-    c("tensorflow", "/src", "h5py")
-  )
-})

@@ -41,7 +41,6 @@ test_that("a model saved to .keras from R reloads with identical weights and out
   path <- tempfile(fileext = ".keras")
   on.exit(unlink(path))
   model$save(path)
-  reticulate::import("locally_connected")
   loaded <- keras$models$load_model(path)
   x <- array(rnorm(3 * 5 * 6 * 2), c(3, 5, 6, 2))
   expect_identical(model$predict(x, verbose = 0L), loaded$predict(x, verbose = 0L))
