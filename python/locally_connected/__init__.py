@@ -6,6 +6,8 @@ from locally_connected.layers import (
     LocallyConnected2D,
     set_dense_kernel_budget,
 )
+# Importing it teaches Keras' .h5 reader tf-keras's kernel layouts.
+from locally_connected import tf_keras_weights
 from locally_connected.front_door import (
     compose_layer,
     layer_locally_connected_1d,
@@ -20,4 +22,5 @@ __all__ = [
     "layer_locally_connected_1d",
     "layer_locally_connected_2d",
     "set_dense_kernel_budget",
+    "tf_keras_weights",
 ]

@@ -225,6 +225,13 @@ class LocallyConnected(keras.layers.Layer):
             return (input_shape[0], self.filters) + output_size
         return (input_shape[0],) + output_size + (self.filters,)
 
+    @classmethod
+    def from_config(cls, config: dict) -> "LocallyConnected":
+        # Imported here: tf_keras_weights builds on this module.
+        from locally_connected.tf_keras_weights import keras3_config
+
+        return super().from_config(keras3_config(config))
+
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
@@ -317,3 +324,9 @@ class LocallyConnected2D(LocallyConnected):
     def __init__(self, filters: int, kernel_size: int | Sequence[int],
                  strides: int | Sequence[int] = (1, 1), **kwargs: Any) -> None:
         super().__init__(2, filters, kernel_size, strides, **kwargs)
+
+
+# Keras 2 / tf-keras files name the classes bare ("LocallyConnected2D"): Keras 3 finds them
+# by that name too (an entry the user made under that name is kept).
+for _layer_class in (LocallyConnected1D, LocallyConnected2D):
+    keras.saving.get_custom_objects().setdefault(_layer_class.__name__, _layer_class)
