@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Sequence
 
 import keras
@@ -230,7 +231,10 @@ class LocallyConnected(keras.layers.Layer):
         # Imported here: tf_keras_weights builds on this module.
         from locally_connected.tf_keras_weights import keras3_config
 
-        return super().from_config(keras3_config(config))
+        with warnings.catch_warnings():
+            # A Keras 2 file's batch_input_shape is not a user passing `input_shape`.
+            warnings.filterwarnings("ignore", message="Do not pass an `input_shape`", category=UserWarning)
+            return super().from_config(keras3_config(config))
 
     def get_config(self) -> dict:
         config = super().get_config()
