@@ -169,9 +169,11 @@ def _dense_product(inputs, kernel, geometry: Geometry, channels_first: bool):
     rows = geometry.num_inputs * channels
     indices = kernel_rows(geometry, channels, channels_first)
     padded = bool((geometry.taps < 0).any())
-    dense = ops.scatter(
+    # An update of zeros, not ops.scatter: Keras' PyTorch scatter loops over the indices in
+    # Python (seconds per step). Rows are unique but the padding row, which is cut off.
+    dense = ops.scatter_update(
+        ops.zeros((rows + padded, geometry.num_outputs, filters), dtype=kernel.dtype),
         indices, ops.reshape(kernel, (-1, filters)),
-        (rows + padded, geometry.num_outputs, filters),
     )
     if padded:
         dense = dense[:rows]
