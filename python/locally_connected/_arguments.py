@@ -130,3 +130,9 @@ def shape(value: Any, name: str) -> tuple[int | None, ...]:
     if not isinstance(value, (list, tuple)):
         raise TypeError(f"`{name}` must be {accepted}. Received: {name}={_describe(value)}.")
     return tuple(None if v is None else integer(v, name) for v in value)
+
+
+def named_locals(frame_locals: dict) -> dict:
+    """A subclass __init__'s named arguments (its `locals()`), to pass on to the base
+    class, which standardizes them: everything but `self`, `kwargs` and `__class__`."""
+    return {k: v for k, v in frame_locals.items() if k not in ("self", "kwargs", "__class__")}

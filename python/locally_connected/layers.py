@@ -288,18 +288,79 @@ def _weight_list(weights: Any) -> list[np.ndarray]:
     return [np.asarray(w) for w in weights]
 
 
+_ARGUMENTS_DOC = """
+    Args:
+        filters: int, the number of output channels.
+        kernel_size: int or tuple of {rank} ints, the window size.
+        strides: int or tuple of {rank} ints, the window step.
+        padding: `"valid"` (no padding) or `"same"` (case-insensitive): `"same"` pads as
+            `{conv}` does, so the output has `ceil(input / strides)` positions, for every
+            implementation.
+        data_format: `"channels_last"`, `"channels_first"`, or None for
+            `keras.config.image_data_format()`.
+        activation: activation function or its name; None applies none.
+        use_bias: bool, whether every output position and filter has a bias.
+        kernel_initializer, bias_initializer: initializers (objects or names).
+        kernel_regularizer, bias_regularizer, activity_regularizer: regularizers or None.
+        kernel_constraint, bias_constraint: constraints or None.
+        implementation: 1 (patches and one batched matmul over positions), 2 (one matmul
+            with a dense masked kernel; refused over `set_dense_kernel_budget()`), 3 (one
+            sparse matmul), or `"auto"` (chosen at build from the shapes; the choice is
+            saved with the model). Same weights, same results; only speed and memory differ.
+        batch_size: fixed batch size, checked against the input when the layer is built.
+        weights: initial `[kernel, bias]` in this layer's layout, set when it is built.
+        **kwargs: Keras layer arguments (`name`, `dtype`, `trainable`, `input_shape`).
+
+    Weights:
+        `kernel`: `(output positions, prod(kernel_size) * channels, filters)`, features
+        ordered `(*kernel_size, channels)` (channels_last) or `(channels, *kernel_size)`
+        (channels_first); `bias`: `(*output_size, filters)`, read in
+        `(filters, *output_size)` order with channels_first. tf-keras implementation 1's
+        layout, for every implementation.
+"""
+
+
 @keras.saving.register_keras_serializable(package="locally_connected")
 class LocallyConnected1D(LocallyConnected):
-    """Locally connected layer for temporal data: a Conv1D whose weights are not shared.
+    """Locally connected layer for sequences: a Conv1D whose weights are not shared.
 
-    Inputs are `(batch, steps, channels)` (channels_last) or `(batch, channels, steps)`
-    (channels_first); outputs `(batch, new_steps, filters)` or `(batch, filters, new_steps)`.
-    Arguments are those of `LocallyConnected2D`, with one spatial dimension.
+    Every output step has its own filters.
+    {arguments}
+    Input shape:
+        `(batch, steps, channels)` (channels_last) or `(batch, channels, steps)`.
+
+    Output shape:
+        `(batch, new_steps, filters)` or `(batch, filters, new_steps)`.
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 3)
+    >>> tuple(LocallyConnected1D(2, 3)(x).shape)
+    (4, 8, 2)
     """
 
-    def __init__(self, filters: int, kernel_size: int | Sequence[int], strides: int | Sequence[int] = 1,
-                 **kwargs: Any) -> None:
-        super().__init__(1, filters, kernel_size, strides, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        implementation: int | str = 1,
+        batch_size: int | None = None,
+        weights: Sequence[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(1, **_arguments.named_locals(locals()), **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="locally_connected")
@@ -307,27 +368,49 @@ class LocallyConnected2D(LocallyConnected):
     """Locally connected layer for images: a Conv2D whose weights are not shared.
 
     Every output position has its own `kernel_size` filter bank.
+    {arguments}
+    Input shape:
+        `(batch, rows, cols, channels)` (channels_last) or `(batch, channels, rows, cols)`.
 
-    Args:
-        filters: number of output channels.
-        kernel_size: window size, an integer or 2 integers.
-        strides: window step, an integer or 2 integers.
-        padding: "valid" or "same" (case-insensitive); "same" has Conv2D's geometry
-            for every implementation.
-        data_format: "channels_last", "channels_first", or None for
-            `keras.config.image_data_format()`.
-        activation, use_bias, *_initializer, *_regularizer, *_constraint: as in Conv2D.
-        implementation: 1 (patches and a batched matmul), 2 (one dense masked matmul),
-            3 (one sparse matmul), or "auto" (chosen at build from the shapes by a cost
-            model; the choice is saved in the config). Same weights, same results; only
-            speed and memory differ.
-        batch_size: fixed batch size; checked against the input when the layer is built.
-        weights: initial `[kernel, bias]` in this layer's layout, set when the layer is built.
+    Output shape:
+        `(batch, new_rows, new_cols, filters)` or `(batch, filters, new_rows, new_cols)`.
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 10, 3)
+    >>> tuple(LocallyConnected2D(2, 3, strides=2, padding="same")(x).shape)
+    (4, 5, 5, 2)
     """
 
-    def __init__(self, filters: int, kernel_size: int | Sequence[int],
-                 strides: int | Sequence[int] = (1, 1), **kwargs: Any) -> None:
-        super().__init__(2, filters, kernel_size, strides, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = (1, 1),
+        padding: str = "valid",
+        data_format: str | None = None,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        implementation: int | str = 1,
+        batch_size: int | None = None,
+        weights: Sequence[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(2, **_arguments.named_locals(locals()), **kwargs)
+
+
+# One argument list for both docstrings (absent under python -OO).
+for _layer_class, _conv in ((LocallyConnected1D, "Conv1D"), (LocallyConnected2D, "Conv2D")):
+    if _layer_class.__doc__:
+        _layer_class.__doc__ = _layer_class.__doc__.format(
+            arguments=_ARGUMENTS_DOC.format(rank=_layer_class.__name__[-2], conv=_conv))
 
 
 # Keras 2 / tf-keras files name the classes bare ("LocallyConnected2D"): Keras 3 finds them

@@ -6,7 +6,7 @@
   before TensorFlow initialises its devices, so this runs in a subprocess
   (`distributed_fit_helper.py`).
 - Mixed precision ("mixed_float16"): compute dtype float16, variables float32, output
-  float16, within atol = rtol = 1e-2 of the float32 layer with the same weights.
+  float16, within atol = rtol = 2e-3 of the float32 layer with the same weights.
 - Bad data: NaN/Inf inputs give the non-finite pattern of Conv2D with tied weights;
   float64 inputs are autocast as Conv2D's are; integer inputs give the float result of the
   same values as float32 (see `test_integer_inputs_are_computed_as_floats` for why that,
@@ -62,7 +62,10 @@ def test_mirrored_strategy_on_two_devices_equals_one_device(tmp_path):
 # Mixed precision
 # ---------------------------------------------------------------------------
 
-MIXED_TOLERANCE = dict(rtol=1e-2, atol=1e-2)
+# float16 rounds inputs and weights to 2**-11 relative (4.9e-4). The largest difference from
+# the float32 layer measured over these tests' shapes (5 random draws each) was 6.1e-4;
+# the tolerance leaves about 3x that.
+MIXED_TOLERANCE = dict(rtol=2e-3, atol=2e-3)
 
 
 def _check_mixed(layer, reference, x):

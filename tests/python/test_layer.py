@@ -1,12 +1,15 @@
 """The layers themselves: the Conv oracle, implementation agreement, shapes, weights,
 save/load and training."""
 
+import doctest
+import inspect
 import math
 
 import keras
 import numpy as np
 import pytest
 
+import reference
 from conftest import input_shape, random_inputs
 from locally_connected import LocallyConnected1D, LocallyConnected2D, set_dense_kernel_budget
 
@@ -47,27 +50,29 @@ ORACLE_CASES = [
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("case", ORACLE_CASES)
-def test_tied_weights_equal_conv(case, padding, data_format, implementation, rng):
+def test_position_scaled_conv_is_the_oracle(case, padding, data_format, implementation, rng):
+    """Position p holds scale[p] * Conv's kernel and a bias of its own, so the output is
+    scale * Conv(x) + bias: a position reading another position's weights shows."""
     spatial, kernel_size, strides = case
     rank, channels, filters = len(spatial), 3, 4
     shape = input_shape(spatial, channels, data_format)
     x = random_inputs(rng, (2,) + shape)
     # TF's CPU convolutions only run channels_last: compute the oracle there and transpose.
-    conv = CONVS[rank](filters, kernel_size, strides=strides, padding=padding)
+    conv = CONVS[rank](filters, kernel_size, strides=strides, padding=padding, use_bias=False)
     to_last = (0,) + tuple(range(2, rank + 2)) + (1,) if data_format == "channels_first" else None
     x_last = np.transpose(x, to_last) if to_last else x
-    expected = np.asarray(conv(x_last))
+    conv.build(x_last.shape)
     conv.set_weights([rng.standard_normal(w.shape).astype("float32") for w in conv.get_weights()])
-    expected = np.asarray(conv(x_last))
+    conv_output = np.asarray(conv(x_last))
     if to_last:
-        expected = np.transpose(expected, np.argsort(to_last))
-    output_size = expected.shape[2:] if data_format == "channels_first" else expected.shape[1:-1]
+        conv_output = np.transpose(conv_output, np.argsort(to_last))
+    output_size = conv_output.shape[2:] if data_format == "channels_first" else conv_output.shape[1:-1]
+    weights, scale, bias = reference.position_scaled_weights(conv.get_weights()[0], output_size, data_format, rng)
     layer = LAYERS[rank](filters, kernel_size, strides=strides, padding=padding,
                          data_format=data_format, implementation=implementation)
     layer.build((None,) + shape)
-    conv_kernel, conv_bias = conv.get_weights()
-    layer.set_weights(tied_weights(conv_kernel, conv_bias, math.prod(output_size), tuple(output_size),
-                                   data_format))
+    layer.set_weights(weights)
+    expected = reference.scaled_conv_output(conv_output, scale, bias, data_format)
     np.testing.assert_allclose(np.asarray(layer(x)), expected, rtol=1e-5, atol=1e-5)
     assert layer.compute_output_shape((2,) + shape) == expected.shape
 
@@ -76,21 +81,26 @@ def test_tied_weights_equal_conv(case, padding, data_format, implementation, rng
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_implementations_share_weights_and_outputs(rank, data_format, padding, rng):
-    spatial = (7, 6)[:rank]
-    shape = input_shape(spatial, 3, data_format)
+    spatial, kernel_size, filters, channels = (7, 6)[:rank], (3,) * rank, 5, 3
+    shape = input_shape(spatial, channels, data_format)
     x = random_inputs(rng, (4,) + shape)
     outputs, weights = [], []
     for implementation in (1, 2, 3):
         keras.utils.set_random_seed(7)
-        layer = LAYERS[rank](5, 3, strides=2, padding=padding, data_format=data_format,
+        layer = LAYERS[rank](filters, kernel_size, strides=2, padding=padding, data_format=data_format,
                              implementation=implementation, bias_initializer="random_normal")
         outputs.append(np.asarray(layer(x)))
         weights.append(layer.get_weights())
-        assert layer.count_params() == sum(w.size for w in layer.get_weights())
-    for other_weights, other_outputs in zip(weights[1:], outputs[1:]):
-        for a, b in zip(weights[0], other_weights):
+        output_size = tuple(outputs[-1].shape[2:] if data_format == "channels_first" else outputs[-1].shape[1:-1])
+        # Exactly [kernel, bias] in the one layout, and the parameters the formula counts.
+        assert [w.shape for w in weights[-1]] == [
+            (math.prod(output_size), math.prod(kernel_size) * channels, filters), output_size + (filters,)]
+        assert layer.count_params() == reference.parameter_count(output_size, kernel_size, channels, filters)
+    expected = reference.locally_connected(x, *weights[0], kernel_size, (2,) * rank, padding, data_format)
+    for implementation_weights, implementation_outputs in zip(weights, outputs, strict=True):
+        for a, b in zip(weights[0], implementation_weights, strict=True):
             np.testing.assert_array_equal(a, b)
-        np.testing.assert_allclose(other_outputs, outputs[0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(implementation_outputs, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_count_params_is_the_number_of_free_parameters():
@@ -219,18 +229,45 @@ def test_save_and_load_keras_file_is_bit_identical(rank, implementation, tmp_pat
     assert loaded.get_layer("lc").get_config() == model.get_layer("lc").get_config()
 
 
-def test_config_round_trip_keeps_every_argument():
-    layer = LocallyConnected2D(
-        3, (2, 3), strides=(2, 1), padding="SAME", data_format="channels_first", activation="relu",
-        use_bias=False, kernel_initializer="he_normal", kernel_regularizer=keras.regularizers.L1(0.1),
-        activity_regularizer="l2", kernel_constraint="max_norm", implementation=3, batch_size=8,
-        name="lc", trainable=False, dtype="float64",
-    )
-    config = layer.get_config()
-    clone = LocallyConnected2D.from_config(config)
-    assert clone.get_config() == config
-    assert config["padding"] == "same" and config["implementation"] == 3 and config["batch_size"] == 8
-    assert config["trainable"] is False and clone.dtype == "float64"
+ROUND_TRIP_ARGUMENTS = dict(
+    filters=3, kernel_size=(2, 3), strides=(2, 1), padding="SAME", data_format="channels_first",
+    activation="relu", use_bias=True, kernel_initializer="he_normal",
+    bias_initializer=keras.initializers.Constant(0.5), kernel_regularizer=keras.regularizers.L1(0.1),
+    bias_regularizer=keras.regularizers.L2(0.3), activity_regularizer=keras.regularizers.L1L2(0.2, 0.4),
+    kernel_constraint=keras.constraints.MaxNorm(2.5), bias_constraint="non_neg", implementation=3,
+    batch_size=8, name="lc", trainable=False, dtype="float64",
+)
+
+
+def _assert_has_round_trip_arguments(layer):
+    """The layer's own objects, against what ROUND_TRIP_ARGUMENTS passed in."""
+    assert (layer.filters, layer.kernel_size, layer.strides) == (3, (2, 3), (2, 1))
+    assert (layer.padding, layer.data_format, layer.use_bias) == ("same", "channels_first", True)
+    assert layer.activation is keras.activations.relu
+    assert type(layer.kernel_initializer) is keras.initializers.HeNormal
+    assert type(layer.bias_initializer) is keras.initializers.Constant
+    assert float(layer.bias_initializer.value) == 0.5
+    assert type(layer.kernel_regularizer) is keras.regularizers.L1
+    assert float(layer.kernel_regularizer.l1) == pytest.approx(0.1)
+    assert type(layer.bias_regularizer) is keras.regularizers.L2
+    assert float(layer.bias_regularizer.l2) == pytest.approx(0.3)
+    assert type(layer.activity_regularizer) is keras.regularizers.L1L2
+    assert (float(layer.activity_regularizer.l1), float(layer.activity_regularizer.l2)) == pytest.approx((0.2, 0.4))
+    assert type(layer.kernel_constraint) is keras.constraints.MaxNorm
+    assert float(layer.kernel_constraint.max_value) == 2.5
+    assert type(layer.bias_constraint) is keras.constraints.NonNeg
+    assert (layer.implementation, layer.batch_size, layer.name) == (3, 8, "lc")
+    assert layer.trainable is False
+    assert layer.dtype_policy.name == "float64"
+
+
+def test_config_round_trip_keeps_every_argument(tmp_path):
+    layer = LocallyConnected2D(**ROUND_TRIP_ARGUMENTS)
+    _assert_has_round_trip_arguments(layer)
+    _assert_has_round_trip_arguments(LocallyConnected2D.from_config(layer.get_config()))
+    model = keras.Sequential([keras.Input((2, 6, 5), batch_size=8), layer])
+    model.save(tmp_path / "model.keras")
+    _assert_has_round_trip_arguments(keras.models.load_model(tmp_path / "model.keras").get_layer("lc"))
 
 
 def test_weights_argument_sets_weights_at_build(rng):
@@ -333,3 +370,23 @@ def test_auto_never_exceeds_the_dense_kernel_budget():
         assert layer.resolved_implementation == 1
     finally:
         set_dense_kernel_budget(2 * 1024**3)
+
+
+@pytest.mark.parametrize("layer_class", [LocallyConnected1D, LocallyConnected2D])
+def test_signature_and_docstring_spell_out_every_argument(layer_class):
+    parameters = inspect.signature(layer_class).parameters
+    assert list(parameters) == [
+        "filters", "kernel_size", "strides", "padding", "data_format", "activation", "use_bias",
+        "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
+        "activity_regularizer", "kernel_constraint", "bias_constraint", "implementation",
+        "batch_size", "weights", "kwargs",
+    ]
+    assert parameters["strides"].default == ((1, 1) if layer_class is LocallyConnected2D else 1)
+    for name in list(parameters)[:-1]:
+        assert name in layer_class.__doc__
+    for section in ("Input shape:", "Output shape:", "Example:"):
+        assert section in layer_class.__doc__
+    finder = doctest.DocTestFinder()
+    (test,) = finder.find(layer_class, globs={"np": np, layer_class.__name__: layer_class})
+    result = doctest.DocTestRunner().run(test)
+    assert result.attempted == 2 and result.failed == 0

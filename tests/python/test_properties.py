@@ -3,14 +3,18 @@
 Every property runs with `derandomize=True` (the same examples on every run) and no
 deadline. Examples per property:
 
-- `test_shape_and_tied_weights_equal_conv`: 60 random valid configs (1D/2D, kernel 1-4,
+- `test_shape_and_position_scaled_conv`: 60 random valid configs (1D/2D, kernel 1-4,
   strides 1-3, valid/same, both data formats, implementations 1-3, batch 1-3, spatial
   1-9, channels 1-3, filters 1-3): output shape == `compute_output_shape` == Conv's, and
-  with tied weights the output equals `Conv1D`/`Conv2D` (rtol = atol = 1e-5, float32).
-- `test_implementations_agree`: 50 configs: implementations 1, 2, 3 built with the same
-  seed have bit-identical weights and outputs within atol = rtol = 1e-5 (float32).
-- `test_gradients_match_central_differences`: 40 configs in float64 (spatial 1-6):
-  gradients w.r.t. input, kernel and bias agree with central differences
+  with position p holding scale[p] * Conv's kernel and its own bias, the output equals
+  scale * `Conv1D`/`Conv2D` + bias (rtol = atol = 1e-5, float32).
+- `test_implementations_agree_with_the_per_position_reference`: 50 configs:
+  implementations 1, 2, 3 built with the same seed have exactly [kernel, bias], equal
+  weights, the formula's parameter count, and outputs equal to the per-position NumPy
+  reference (tests/python/reference.py) within atol = rtol = 1e-5 (float32).
+- `test_gradients_match_central_differences`: 40 configs in float64 (spatial 1-6): the
+  output equals the NumPy reference (1e-12), and gradients w.r.t. input, kernel and bias
+  agree with central differences
   (eps = 1e-6) along random directions and single coordinates, rel 1e-6 / abs 1e-7.
 - `test_invalid_arguments_name_the_argument`: 200 random invalid values for the
   R-signature front doors (`layer_locally_connected_1d` / `_2d`): always a ValueError or
@@ -21,7 +25,8 @@ deadline. Examples per property:
 Not drawn but listed (plain pytest cases):
 - `test_r_na_values_name_the_argument`: R's NA values as reticulate 1.28 delivers them.
 - `test_huge_values_are_clean_errors_or_work`: 10**30, 1e30, 2**63, 10**12, 10**6 for
-  kernel_size / strides / filters / batch_size / implementation.
+  kernel_size / strides / filters / batch_size / implementation, and values that must be
+  accepted; each case's outcome (message or output shape) is pinned.
 - `test_keras_getter_arguments_name_the_argument`, `test_input_shape_of_wrong_rank_...`.
 Total runtime: about 20 s of tests (35 s with TensorFlow's start) on 2 cores.
 """
@@ -45,7 +50,7 @@ from locally_connected import (
     layer_locally_connected_1d,
     layer_locally_connected_2d,
 )
-from test_layer import tied_weights
+import reference
 
 LAYERS = {1: LocallyConnected1D, 2: LocallyConnected2D}
 CONVS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
@@ -124,23 +129,25 @@ def configs(draw, max_spatial=9, implementations=(1, 2, 3)):
 
 @settings(max_examples=60, **PROPERTY)
 @given(config=configs())
-def test_shape_and_tied_weights_equal_conv(config):
+def test_shape_and_position_scaled_conv(config):
     rng = np.random.default_rng(config.seed + 1)
     x = config.inputs()
     # TF's CPU convolutions only run channels_last: compute the oracle there and transpose.
     x_last = np.transpose(x, config.to_last) if config.to_last else x
     conv = CONVS[config.rank](config.filters, config.kernel_size, strides=config.strides,
-                              padding=config.padding)
+                              padding=config.padding, use_bias=False)
     conv.build(x_last.shape)
     conv.set_weights([rng.standard_normal(w.shape).astype("float32") for w in conv.get_weights()])
-    expected = np.asarray(conv(x_last))
+    conv_output = np.asarray(conv(x_last))
     if config.to_last:
-        expected = np.transpose(expected, np.argsort(config.to_last))
+        conv_output = np.transpose(conv_output, np.argsort(config.to_last))
     layer = config.layer()
     layer.build((None,) + config.shape)
-    output_size = expected.shape[2:] if config.data_format == "channels_first" else expected.shape[1:-1]
-    layer.set_weights(tied_weights(*conv.get_weights(), math.prod(output_size), tuple(output_size),
-                                   config.data_format))
+    output_size = conv_output.shape[2:] if config.data_format == "channels_first" else conv_output.shape[1:-1]
+    weights, scale, bias = reference.position_scaled_weights(conv.get_weights()[0], output_size,
+                                                             config.data_format, rng)
+    layer.set_weights(weights)
+    expected = reference.scaled_conv_output(conv_output, scale, bias, config.data_format)
     y = np.asarray(layer(x))
     assert y.shape == expected.shape
     assert layer.compute_output_shape((config.batch,) + config.shape) == y.shape
@@ -150,7 +157,7 @@ def test_shape_and_tied_weights_equal_conv(config):
 
 @settings(max_examples=50, **PROPERTY)
 @given(config=configs())
-def test_implementations_agree(config):
+def test_implementations_agree_with_the_per_position_reference(config):
     x = config.inputs()
     weights, outputs = [], []
     for implementation in (1, 2, 3):
@@ -158,12 +165,17 @@ def test_implementations_agree(config):
         layer = config.layer(implementation=implementation, bias_initializer="random_normal")
         outputs.append(np.asarray(layer(x)))
         weights.append(layer.get_weights())
-        assert layer.count_params() == sum(w.size for w in weights[-1])
-    for other_weights, other_outputs in zip(weights[1:], outputs[1:]):
-        assert len(other_weights) == len(weights[0])
-        for a, b in zip(weights[0], other_weights):
+        assert len(weights[-1]) == 2
+        output_size = layer.compute_output_shape(x.shape)[1:-1] if config.data_format == "channels_last" \
+            else layer.compute_output_shape(x.shape)[2:]
+        assert layer.count_params() == reference.parameter_count(output_size, config.kernel_size,
+                                                                 config.channels, config.filters)
+    expected = reference.locally_connected(x, *weights[0], config.kernel_size, config.strides,
+                                           config.padding, config.data_format)
+    for implementation_weights, implementation_outputs in zip(weights, outputs, strict=True):
+        for a, b in zip(weights[0], implementation_weights, strict=True):
             np.testing.assert_array_equal(a, b)
-        np.testing.assert_allclose(other_outputs, outputs[0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(implementation_outputs, expected, rtol=1e-5, atol=1e-5)
 
 
 def _loss(layer, x, probe):
@@ -180,6 +192,13 @@ def test_gradients_match_central_differences(config):
     layer = config.layer(activation="tanh", dtype="float64", bias_initializer="random_normal")
     x = tf.constant(config.inputs("float64"))
     layer.build(x.shape)
+    # The function itself first, position by position: the differences below compare the
+    # code with itself.
+    np.testing.assert_allclose(
+        np.tanh(reference.locally_connected(x.numpy(), layer.kernel.numpy(), layer.bias.numpy(),
+                                            config.kernel_size, config.strides, config.padding,
+                                            config.data_format)),
+        layer(x).numpy(), rtol=1e-12, atol=1e-12)
     probe = tf.constant(rng.standard_normal(layer.compute_output_shape(x.shape)))
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -361,54 +380,60 @@ def test_r_na_values_name_the_argument():
     assert layer_locally_connected_2d(filters=2, kernel_size=2, use_bias=NA_LOGICAL).use_bias is True
 
 
-# Huge values. Desired: the layer either works (a stride larger than the input is a
-# legitimate 1-position output), or a ValueError / TypeError naming the argument in
-# backticks (or as `name=...` in build's geometry error) at construction or build; never another exception type, a hang, or an
-# error only when the layer is called.
+# Huge values: each case's outcome is pinned. Refused: a ValueError naming the argument, at
+# construction or build (never another exception type, a hang, or an error only when the
+# layer is called). Accepted: the layer builds and runs with the output shape given (a
+# stride larger than the input is a legitimate 1-position output). Input (1, 5, 5, 2).
+INTEGER_LIMIT = r"must be an integer >= 1 and <= 2147483647"
 HUGE_CASES = [
-    # argument, value, padding, implementation
-    ("kernel_size", 10**30, "valid", 1),
-    ("kernel_size", 1e30, "valid", 3),
-    ("kernel_size", 10**30, "same", 1),
-    ("kernel_size", 1e30, "same", 2),
-    ("kernel_size", 2**63, "same", 3),
-    ("kernel_size", 10**6, "same", 1),
-    ("strides", 10**30, "valid", 3),
-    ("strides", 2**63, "same", 3),
-    ("strides", 10**30, "valid", 1),
-    ("strides", 10**30, "same", 2),
-    ("filters", 10**30, "valid", 1),
-    ("filters", 1e30, "valid", 3),
-    ("filters", 10**12, "valid", 1),
-    ("filters", 10**12, "valid", 2),  # refused by the dense-kernel budget, naming `implementation`
-    ("batch_size", 10**30, "valid", 1),
-    ("implementation", 10**30, "valid", 1),
+    # argument, value, padding, implementation, error message or output shape
+    ("kernel_size", 10**30, "valid", 1, f"`kernel_size` {INTEGER_LIMIT}"),
+    ("kernel_size", 1e30, "valid", 3, f"`kernel_size` {INTEGER_LIMIT}"),
+    ("kernel_size", 10**30, "same", 1, f"`kernel_size` {INTEGER_LIMIT}"),
+    ("kernel_size", 1e30, "same", 2, f"`kernel_size` {INTEGER_LIMIT}"),
+    ("kernel_size", 2**63, "same", 3, f"`kernel_size` {INTEGER_LIMIT}"),
+    ("kernel_size", 10**6, "same", 1, r"would need a kernel of 100,000,000,000,000 entries .* check `kernel_size`"),
+    ("kernel_size", 6, "valid", 1, r"kernel_size=\(6, 6\) .* does not fit the input's spatial size"),
+    ("strides", 10**30, "valid", 3, f"`strides` {INTEGER_LIMIT}"),
+    ("strides", 2**63, "same", 3, f"`strides` {INTEGER_LIMIT}"),
+    ("strides", 10**30, "valid", 1, f"`strides` {INTEGER_LIMIT}"),
+    ("strides", 10**30, "same", 2, f"`strides` {INTEGER_LIMIT}"),
+    ("filters", 10**30, "valid", 1, f"`filters` {INTEGER_LIMIT}"),
+    ("filters", 1e30, "valid", 3, f"`filters` {INTEGER_LIMIT}"),
+    ("filters", 10**12, "valid", 1, f"`filters` {INTEGER_LIMIT}"),
+    ("filters", 2 * 10**6, "valid", 2, r"`implementation` = 2 would allocate a dense masked kernel"),
+    ("batch_size", 10**30, "valid", 1, f"`batch_size` {INTEGER_LIMIT}"),
+    ("implementation", 10**30, "valid", 1, r"`implementation` must be one of \[1, 2, 3\] or 'auto'"),
+    # Accepted.
+    ("strides", 7, "valid", 1, (1, 1, 1, 2)),
+    ("strides", 2**31 - 1, "same", 2, (1, 1, 1, 2)),
+    ("strides", 100, "same", 3, (1, 1, 1, 2)),
+    ("kernel_size", 5, "valid", 2, (1, 1, 1, 2)),
+    ("kernel_size", 6, "same", 1, (1, 5, 5, 2)),
+    ("filters", 10**4, "valid", 1, (1, 4, 4, 10**4)),
+    ("batch_size", 10**9, "valid", 3, (1, 4, 4, 2)),
 ]
 
 
 def _huge_case(case):
-    argument, value, padding, implementation = case
-    return pytest.param(argument, value, padding, implementation,
-                        id=f"{argument}={value:.0e}-{padding}-impl{implementation}")
+    argument, value, padding, implementation, outcome = case
+    kind = "works" if isinstance(outcome, tuple) else "refused"
+    return pytest.param(*case, id=f"{argument}={value:.0e}-{padding}-impl{implementation}-{kind}")
 
 
-@pytest.mark.parametrize("argument, value, padding, implementation", [_huge_case(c) for c in HUGE_CASES])
-def test_huge_values_are_clean_errors_or_work(argument, value, padding, implementation):
+@pytest.mark.parametrize("argument, value, padding, implementation, outcome", [_huge_case(c) for c in HUGE_CASES])
+def test_huge_values_are_clean_errors_or_work(argument, value, padding, implementation, outcome):
     arguments = {"filters": 2, "kernel_size": 2, "padding": padding, "implementation": implementation,
                  argument: value}
-    try:
-        layer = layer_locally_connected_2d(**arguments)
-        layer.build((None, 5, 5, 2))
-    except (ValueError, TypeError) as error:
-        # Build's geometry errors name it as `kernel_size=(...)`; the dense-kernel budget
-        # names `implementation`.
-        named = {argument, "implementation"} if argument == "filters" and implementation == 2 else {argument}
-        assert any(f"`{name}`" in str(error) or f"{name}=" in str(error) for name in named), (
-            f"{type(error).__name__}: {error}")
+    if isinstance(outcome, str):
+        with pytest.raises(ValueError, match=outcome):
+            layer = layer_locally_connected_2d(**arguments)
+            layer.build((None, 5, 5, 2))
         return
-    # Accepted: then it must also run.
+    layer = layer_locally_connected_2d(**arguments)
+    layer.build((None, 5, 5, 2))
     y = layer(np.ones((1, 5, 5, 2), "float32"))
-    assert tuple(y.shape) == layer.compute_output_shape((1, 5, 5, 2))
+    assert tuple(y.shape) == outcome == layer.compute_output_shape((1, 5, 5, 2))
 
 
 # Arguments handed to Keras' own getters (activation, initializers, regularizers,
