@@ -97,7 +97,7 @@ test: install test-python test-onednn test-r check-r test-backends
 # Python tests, including R<->Python parity through rpy2 (needs the R package). oneDNN off:
 # TensorFlow turns it on by itself on CPUs with AVX-512 VNNI/AMX, and test-onednn covers it.
 test-python: $(VENV)/.installed $(VENV)/.r-installed
-	$(call run_pytest,tests/python,TF_ENABLE_ONEDNN_OPTS=0)
+	$(call run_pytest,tests/python,TF_ENABLE_ONEDNN_OPTS=0 PYTHONFAULTHANDLER=1)
 
 # The layer's math once more with TensorFlow's oneDNN kernels, TensorFlow's default on CPUs
 # with AVX-512 VNNI/BF16 or AMX (off on this AVX2 CI machine unless asked for).
