@@ -139,9 +139,17 @@ demo: install
 # Three configurations: TensorFlow as it comes on this CPU; with its oneDNN kernels on; and
 # "tuned" (ours only): XLA plus a malloc that keeps freed memory (bench/run.py says why).
 # Last, the batched matmul alone under JAX and PyTorch: the most any backend's kernels allow.
-bench: install
+# Then, per Keras backend, ours against what that backend's users would otherwise write (flax's
+# ConvLocal on JAX, F.unfold + einsum on PyTorch) and a Conv of the same shape.
+bench: install $(VENV_BACKENDS)/.bench-installed
 	cd bench && ../$(PY) run.py --config default && ../$(PY) run.py --config onednn \
-		&& ../$(PY) run.py --config tuned && ../$(PY_BACKENDS) ceiling_backends.py
+		&& ../$(PY) run.py --config tuned && ../$(PY_BACKENDS) ceiling_backends.py \
+		&& ../$(PY_BACKENDS) backends.py
+
+# flax is the JAX peer of the benchmark only: the test venv does without it.
+$(VENV_BACKENDS)/.bench-installed: $(VENV_BACKENDS)/.installed
+	$(PY_BACKENDS) -m pip install -q "flax==0.12.*"
+	touch $@
 
 clean:
 	rm -rf $(VENV) $(VENV_BACKENDS) build python/*.egg-info

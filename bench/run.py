@@ -21,12 +21,12 @@ import csv
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import time
 
 from cases import CASES, skip_reason
+from timing import machine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -59,15 +59,9 @@ def _run(config: str, *args: str) -> dict:
 
 
 def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     import tensorflow as tf  # noqa: F401 (version only)
 
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, TF {tf.__version__}"
+    return f"{machine()}, TF {tf.__version__}"
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 import time
 
@@ -15,3 +17,14 @@ def median_seconds(run, repeats: int, min_seconds: float = 2.0) -> float:
         run()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def machine() -> str:
+    """The CPU model, core count and operating system, for the results' headers."""
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"

@@ -1,0 +1,314 @@
+"""`make bench`, backends part: ours against what each Keras backend's users would otherwise write.
+
+Per Keras backend (one process each, in the backends venv: NumPy 2, JAX, PyTorch,
+TensorFlow) and per case, the training step of the layer alone (forward, then the gradients
+with respect to the input, the kernel and the bias, as in a network) of:
+
+- ours, implementations 1, 2, 3 and "auto", through the backend's own autodiff;
+- the peer: JAX `flax.linen.ConvLocal`; PyTorch `F.unfold` + `einsum` with a per-position
+  weight (the recipe PyTorch users write); TensorFlow's peer, tf-keras, is measured by
+  bench/run.py in the TensorFlow venv;
+- Conv1D/Conv2D of the same shape (shared weights, the same FLOPs), as a reference.
+
+Nothing here assumes a CPU: on a machine with a GPU each backend uses it as Keras does.
+Writes bench/results/backends.csv and backends.md.
+
+    python backends.py [--backends jax torch tensorflow] [--cases NAME ...] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+BACKENDS = ("jax", "torch", "tensorflow")
+PEERS = {"jax": "flax ConvLocal", "torch": "F.unfold + einsum", "tensorflow": None}
+VARIANTS = ("ours 1", "ours 2", "ours 3", "ours auto", "peer", "conv")
+
+
+# ---------------------------------------------------------------------------
+# One backend, in its own process
+# ---------------------------------------------------------------------------
+
+
+def _arrays(case: dict, seed: int = 0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(case["input_shape"]).astype("float32")
+    return x, rng
+
+
+def _keras_layer_step(layer, x_numpy, probe_numpy):
+    """A run of the training step of a Keras layer on the active backend."""
+    import keras
+
+    backend = keras.backend.backend()
+    layer.build(x_numpy.shape)
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        x, probe = jnp.asarray(x_numpy), jnp.asarray(probe_numpy)
+        variables = [v.value for v in layer.trainable_variables]
+
+        def loss(variables, x):
+            y, _ = layer.stateless_call(variables, [], x)
+            return jnp.sum(y * probe)
+
+        step = jax.jit(jax.grad(loss, argnums=(0, 1)))
+        return lambda: jax.block_until_ready(step(variables, x))
+    if backend == "torch":
+        import torch
+
+        device = keras.ops.zeros(1).device  # where Keras puts tensors (a GPU when there is one)
+        x = torch.as_tensor(x_numpy, device=device).requires_grad_()
+        probe = torch.as_tensor(probe_numpy, device=device)
+
+        def run():
+            x.grad = None
+            for variable in layer.trainable_variables:
+                variable.value.grad = None
+            (layer(x) * probe).sum().backward()
+            if x.is_cuda:
+                torch.cuda.synchronize()
+
+        return run
+    import tensorflow as tf
+
+    x, probe = tf.constant(x_numpy), tf.constant(probe_numpy)
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x) * probe)
+        # Sums of every gradient: all of them computed, one small copy to wait on (as
+        # block_until_ready on JAX).
+        return tf.stack([tf.reduce_sum(g) for g in tape.gradient(loss, [x] + list(layer.trainable_variables))])
+
+    return lambda: step(x).numpy()
+
+
+def _flax_step(case: dict, x_numpy, probe_numpy):
+    import flax.linen as nn
+    import jax
+    import jax.numpy as jnp
+
+    module = nn.ConvLocal(features=case["filters"], kernel_size=case["kernel"], strides=case["strides"],
+                          padding="VALID")
+    channels_first = case["data_format"] == "channels_first"
+    x, probe = jnp.asarray(x_numpy), jnp.asarray(probe_numpy)
+
+    def forward(params, x):
+        if channels_first:  # flax is channels_last: what its users do with NCHW data
+            x = jnp.moveaxis(x, 1, -1)
+        y = module.apply(params, x)
+        return jnp.moveaxis(y, -1, 1) if channels_first else y
+
+    params = module.init(jax.random.PRNGKey(0), jnp.moveaxis(x, 1, -1) if channels_first else x)
+    step = jax.jit(jax.grad(lambda p, x: jnp.sum(forward(p, x) * probe), argnums=(0, 1)))
+    return lambda: jax.block_until_ready(step(params, x))
+
+
+def _torch_recipe_step(case: dict, x_numpy, probe_numpy):
+    """What PyTorch users write: F.unfold patches, one einsum with a per-position weight."""
+    import torch
+    import torch.nn.functional as F
+
+    import keras
+
+    device = keras.ops.zeros(1).device  # where Keras puts tensors (a GPU when there is one)
+    rank, channels_first = len(case["spatial"]), case["data_format"] == "channels_first"
+    kernel = case["kernel"] + (1,) * (2 - rank)
+    strides = case["strides"] + (1,) * (2 - rank)
+    x = torch.as_tensor(x_numpy, device=device).requires_grad_()
+    probe = torch.as_tensor(probe_numpy, device=device)
+    weight = torch.randn(case["positions"], case["features"], case["filters"], device=device,
+                         requires_grad=True)
+    bias = torch.zeros(case["positions"], case["filters"], device=device, requires_grad=True)
+
+    def forward(x):
+        images = x if channels_first else torch.movedim(x, -1, 1)  # NCHW, as unfold wants
+        if rank == 1:
+            images = images.unsqueeze(-1)
+        patches = F.unfold(images, kernel, stride=strides)  # (batch, channels * taps, positions)
+        y = torch.einsum("bkl,lkf->blf", patches, weight) + bias
+        y = y.reshape((y.shape[0],) + tuple(o for o in case["output"]) + (case["filters"],))
+        return torch.movedim(y, -1, 1) if channels_first else y
+
+    def run():
+        x.grad = weight.grad = bias.grad = None
+        (forward(x) * probe).sum().backward()
+        if x.is_cuda:
+            torch.cuda.synchronize()
+
+    return run
+
+
+def _our_layer(case: dict, implementation):
+    from locally_connected import LocallyConnected1D, LocallyConnected2D
+
+    layer_class = LocallyConnected2D if len(case["spatial"]) == 2 else LocallyConnected1D
+    return layer_class(case["filters"], case["kernel"], strides=case["strides"],
+                       data_format=case["data_format"], implementation=implementation)
+
+
+def _conv_layer(case: dict):
+    import keras
+
+    conv_class = keras.layers.Conv2D if len(case["spatial"]) == 2 else keras.layers.Conv1D
+    return conv_class(case["filters"], case["kernel"], strides=case["strides"], data_format=case["data_format"])
+
+
+def measure_backend(case_names: list[str], repeats: int) -> list[dict]:
+    import keras
+    import numpy as np
+
+    from cases import CASES, skip_reason
+    from timing import median_seconds
+
+    backend = keras.backend.backend()
+    rows = []
+    for name in case_names:
+        case = dict(CASES[name])
+        case["output"] = tuple((n - k) // s + 1 for n, k, s in zip(case["spatial"], case["kernel"], case["strides"]))
+        x, rng = _arrays(case)
+        output_shape = ((case["batch"], case["filters"]) + case["output"] if case["data_format"] == "channels_first"
+                        else (case["batch"],) + case["output"] + (case["filters"],))
+        probe = rng.standard_normal(output_shape).astype("float32")
+        for variant in VARIANTS:
+            row = {"backend": backend, "case": name, "variant": variant, "ms": "", "note": ""}
+            try:
+                if variant.startswith("ours"):
+                    implementation = variant.split()[1]
+                    implementation = implementation if implementation == "auto" else int(implementation)
+                    reason = skip_reason(case, "ours", implementation)
+                    if reason:
+                        row["note"] = f"skip: {reason}"
+                        _emit(rows, row)
+                        continue
+                    layer = _our_layer(case, implementation)
+                    run = _keras_layer_step(layer, x, probe)
+                    if implementation == "auto":
+                        row["note"] = f"={layer.resolved_implementation}"
+                elif variant == "conv":
+                    run = _keras_layer_step(_conv_layer(case), x, probe)
+                elif PEERS[backend] is None:
+                    row["note"] = "tf-keras: see bench/run.py"
+                    _emit(rows, row)
+                    continue
+                elif backend == "jax":
+                    run = _flax_step(case, x, probe)
+                else:
+                    run = _torch_recipe_step(case, x, probe)
+                run()  # compiles (JAX, TF graphs) and warms up
+                row["ms"] = round(1000 * median_seconds(run, repeats, min_seconds=1.0), 3)
+            except Exception as error:  # a failed variant is a result, not the end of the run
+                row["note"] = f"error: {type(error).__name__}: {str(error).splitlines()[0][:120]}"
+            _emit(rows, row)
+    return rows
+
+
+def _emit(rows: list[dict], row: dict) -> None:
+    """Keeps a result and hands it to the parent process (one JSON line)."""
+    rows.append(row)
+    print(json.dumps(row), flush=True)
+
+
+# ---------------------------------------------------------------------------
+# The whole run
+# ---------------------------------------------------------------------------
+
+
+def _geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+def markdown(rows: list[dict]) -> str:
+    from timing import machine
+
+    table = {(r["backend"], r["case"], r["variant"]): r for r in rows}
+    lines = [f"Machine: {machine()}. Training step of the layer alone (forward, gradients of "
+             "input, kernel and bias), median ms. Peer: JAX flax.linen.ConvLocal, PyTorch F.unfold + "
+             "einsum; TensorFlow's (tf-keras) is in the TensorFlow tables. Conv: Conv1D/Conv2D of the "
+             "same shape.", ""]
+    for backend in BACKENDS:
+        cases = [c for (b, c, v) in table if b == backend and v == "conv"]
+        if not cases:
+            continue
+        lines += [f"### {backend}", "",
+                  "| case | ours 1 | ours 2 | ours 3 | ours auto | peer | conv | auto vs peer | auto vs our best | our best / conv |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        speedups, conv_ratios = [], []
+        for case in cases:
+            cells, times = [], {}
+            for variant in VARIANTS:
+                row = table[(backend, case, variant)]
+                if row["ms"] != "":
+                    times[variant] = float(row["ms"])
+                    note = f" ({row['note']})" if row["note"].startswith("=") else ""
+                    cells.append(f"{float(row['ms']):.2f}{note}")
+                else:
+                    cells.append(row["note"] or "-")
+            ours = [times[v] for v in VARIANTS[:3] if v in times]
+            auto, peer, conv = times.get("ours auto"), times.get("peer"), times.get("conv")
+            vs_peer = f"{peer / auto:.2f}x" if auto and peer else "-"
+            if auto and peer:
+                speedups.append(peer / auto)
+            vs_best = f"{auto / min(ours):.2f}" if auto and ours else "-"
+            best_conv = f"{min(ours) / conv:.2f}x" if ours and conv else "-"
+            if ours and conv:
+                conv_ratios.append(min(ours) / conv)
+            lines.append(f"| {case} | " + " | ".join(cells) + f" | {vs_peer} | {vs_best} | {best_conv} |")
+        summary = f"Geometric means: our best / conv {_geomean(conv_ratios):.2f}x"
+        if speedups:
+            summary = (f"Geometric means: auto vs peer {_geomean(speedups):.2f}x faster "
+                       f"(min {min(speedups):.2f}x); " + summary[len("Geometric means: "):])
+        lines += ["", summary + ".", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    from cases import CASES
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("--cases", nargs="+", default=list(CASES))
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--one-backend", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one_backend:  # the child process: KERAS_BACKEND is set
+        measure_backend(args.cases, args.repeats)
+        return
+    rows = []
+    for backend in args.backends:
+        environment = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+        completed = subprocess.run(
+            [sys.executable, __file__, "--one-backend", "--repeats", str(args.repeats), "--cases", *args.cases],
+            cwd=HERE, env=environment, capture_output=True, text=True)
+        backend_rows = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
+        if completed.returncode != 0 and not backend_rows:
+            print(completed.stderr[-2000:], file=sys.stderr)
+            raise SystemExit(f"the {backend} run failed")
+        rows += backend_rows
+        print(f"{backend}: {len(backend_rows)} measurements", flush=True)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "backends.csv"), "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=["backend", "case", "variant", "ms", "note"])
+        writer.writeheader()
+        writer.writerows(rows)
+    with open(os.path.join(RESULTS, "backends.md"), "w") as file:
+        file.write(markdown(rows))
+    print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
