@@ -22,3 +22,22 @@ def input_shape(spatial, channels, data_format):
     if data_format == "channels_first":
         return (channels,) + tuple(spatial)
     return tuple(spatial) + (channels,)
+
+
+_exit_status = None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    # A session that embedded R ends through r_session.exit_process: reticulate 1.28's
+    # polling thread cannot survive the interpreter's teardown (see r_session).
+    import r_session
+
+    if r_session.started() and _exit_status is not None:
+        r_session.exit_process(_exit_status)

@@ -10,6 +10,16 @@ So every R evaluation here goes through `r()`, which calls R's `R_tryEvalSilent`
 through `ctypes.PyDLL` (which keeps the GIL held) and ends with a full `gc()` while it
 still holds the GIL, so no dead reticulate object is left for a later GIL-less
 allocation to finalize. `end_r()` performs rpy2's `endr` steps the same way.
+
+One thing no shutdown order can stop: reticulate 1.28 starts a detached thread when it
+attaches to Python (src/event_loop.cpp, `eventPollingWorker`) that calls
+`Py_AddPendingCall` every 200 ms whenever the last poll has run, and never stops (later
+reticulate versions stop it in `py_finalize` with `event_loop::deinitialize`). Once the
+interpreter is torn down, that call dereferences a null interpreter: a segmentation fault
+at exit, now and then, seen with a core dump as `_PyEval_AddPendingCall (interp=0x0)` in
+reticulate.so's thread. So a process that started R here ends with `exit_process()`: R
+ended, every atexit handler run, output flushed, then `os._exit` with the process's exit
+status, without the interpreter teardown that the thread cannot survive.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import os
 import platform
 import sys
 import types
+from typing import NoReturn
 
 _BRIDGE = "r_python_bridge"
 _library: ctypes.PyDLL | None = None
@@ -106,6 +117,22 @@ def end_r() -> None:
     atexit.unregister(embedded.endr)
 
 
+def started() -> bool:
+    """Whether this process started R through `start_r()`."""
+    return _library is not None
+
+
+def exit_process(status: int) -> NoReturn:
+    """Ends R and the process with `status` after every atexit handler and a flush of the
+    output, without tearing the interpreter down (see the module docstring)."""
+    end_r()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        if stream is not None:
+            stream.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
     # `python r_session.py`: start R, share a layer both ways, exit through end_r().
     r("layer <- layer_locally_connected_2d(filters = 2, kernel_size = 3)")
@@ -113,3 +140,4 @@ if __name__ == "__main__":
     for i in range(3):  # garbage for R's collector: Python objects R no longer holds
         r("for (i in 1:50) x <- layer_locally_connected_1d(array(1, c(1, 5, 1)), 1, 2)")
     print(type(bridge().layer).__name__, r("tempdir()")[0])
+    exit_process(0)
