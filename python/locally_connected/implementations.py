@@ -247,10 +247,12 @@ def _in_xla_function() -> bool:
     return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
-# Calibrated by `make bench` on a 2-core CPU (see README, "implementation"): the dense
-# masked product wins while the dense kernel is small in absolute terms and not much
-# larger than the useful weights; otherwise the patches product wins. The sparse product
-# never won a case there, so "auto" does not pick it.
+# Calibrated by `make bench` on a 2-core CPU (docs/performance.md): the dense masked
+# product wins while the dense kernel is small in absolute terms and not much larger than
+# the useful weights; otherwise the patches product wins. The sparse product never won a
+# case, so "auto" does not pick it. bench/backends.py checks the same rule per backend: on
+# TensorFlow, JAX and PyTorch it picked the fastest implementation on every case, so one
+# rule serves all three.
 AUTO_DENSE_MAX_ENTRIES = 1_000_000
 AUTO_DENSE_MAX_RATIO = 12
 
