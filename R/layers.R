@@ -130,7 +130,56 @@ layer_locally_connected_1d <- function(object, filters, kernel_size, strides = 1
   call_front_door("layer_locally_connected_1d", environment(), ...)
 }
 
-# The one helper of both layer functions: the calling function's arguments
+#' Locally connected layer for 3D inputs (volumes)
+#'
+#' Works like `keras3::layer_conv_3d()`, except that the weights are unshared: every
+#' output voxel has its own filters. No R keras 2.x or tf-keras version had this layer;
+#' its arguments are those of [layer_locally_connected_2d()] with three spatial
+#' dimensions. The kernel grows with the number of output voxels: a layer whose kernel
+#' would not fit in memory is an error naming its size, `kernel_size` and `filters`.
+#'
+#' @inheritParams layer_locally_connected_2d
+#' @param kernel_size An integer or a vector of 3 integers: the window's size along the
+#'   three spatial dimensions.
+#' @param strides An integer or a vector of 3 integers: the window's step.
+#' @param data_format `"channels_last"` (inputs `(batch, dim1, dim2, dim3, channels)`) or
+#'   `"channels_first"` (inputs `(batch, channels, dim1, dim2, dim3)`); `NULL` uses Keras'
+#'   `image_data_format()`.
+#' @param weights Initial weights: `list(kernel, bias)` (or `list(kernel)` without
+#'   bias), `kernel` with dimensions `c(output voxels, prod(kernel_size) * channels,
+#'   filters)` and `bias` `c(new_dim1, new_dim2, new_dim3, filters)`.
+#' @param padding `"valid"` or `"same"` (case-insensitive); `"same"` pads like
+#'   `keras3::layer_conv_3d()`.
+#'
+#' @return The layer, the model, or the output tensor, depending on `object`.
+#'
+#' @section Input and output shapes:
+#' Inputs `(batch, dim1, dim2, dim3, channels)` (channels_last) or
+#' `(batch, channels, dim1, dim2, dim3)`; outputs `(batch, new_dim1, new_dim2, new_dim3,
+#' filters)` or `(batch, filters, new_dim1, new_dim2, new_dim3)`.
+#'
+#' @family locally connected layers
+#' @export
+#' @examplesIf requireNamespace("keras3", quietly = TRUE) && reticulate::py_module_available("keras")
+#' library(keras3)
+#' model <- keras_model_sequential(input_shape = c(16, 16, 16, 1)) |>
+#'   layer_locally_connected_3d(filters = 2, kernel_size = 3, strides = 2) |>
+#'   layer_flatten() |>
+#'   layer_dense(units = 1)
+#' model
+layer_locally_connected_3d <- function(object, filters, kernel_size, strides = c(1L, 1L, 1L),
+                                       padding = "valid", data_format = NULL,
+                                       activation = NULL, use_bias = TRUE,
+                                       kernel_initializer = "glorot_uniform",
+                                       bias_initializer = "zeros", kernel_regularizer = NULL,
+                                       bias_regularizer = NULL, activity_regularizer = NULL,
+                                       kernel_constraint = NULL, bias_constraint = NULL,
+                                       implementation = 1L, batch_size = NULL, name = NULL,
+                                       trainable = NULL, weights = NULL, ...) {
+  call_front_door("layer_locally_connected_3d", environment(), ...)
+}
+
+# The one helper of the layer functions: the calling function's arguments
 # (`arguments`, its environment) go to the Python front door of the same name.
 call_front_door <- function(front_door, arguments, ..., call = sys.call(-1)) {
   is_missing <- function(name) eval(call("missing", as.name(name)), arguments)

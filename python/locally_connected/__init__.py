@@ -4,6 +4,7 @@ from locally_connected._version import __version__
 from locally_connected.layers import (
     LocallyConnected1D,
     LocallyConnected2D,
+    LocallyConnected3D,
     set_dense_kernel_budget,
 )
 # Importing it teaches Keras' .h5 reader tf-keras's kernel layouts.
@@ -12,15 +13,18 @@ from locally_connected.front_door import (
     compose_layer,
     layer_locally_connected_1d,
     layer_locally_connected_2d,
+    layer_locally_connected_3d,
 )
 
 __all__ = [
     "__version__",
     "LocallyConnected1D",
     "LocallyConnected2D",
+    "LocallyConnected3D",
     "compose_layer",
     "layer_locally_connected_1d",
     "layer_locally_connected_2d",
+    "layer_locally_connected_3d",
     "set_dense_kernel_budget",
     "tf_keras_weights",
 ]

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from locally_connected import _arguments
-from locally_connected.layers import LocallyConnected, LocallyConnected1D, LocallyConnected2D
+from locally_connected.layers import LocallyConnected, LocallyConnected1D, LocallyConnected2D, LocallyConnected3D
 
 _OBJECT_ACCEPTED = (
     "`object` must be None (returns the layer), a keras.Sequential model (the layer is added "
@@ -151,5 +151,18 @@ layer_locally_connected_1d = _front_door(
 
     The same arguments as `layer_locally_connected_2d`, with `strides=1` and inputs
     `(batch, steps, channels)` (channels_last) or `(batch, channels, steps)`.
+    """,
+)
+
+layer_locally_connected_3d = _front_door(
+    LocallyConnected3D,
+    (1, 1, 1),
+    "layer_locally_connected_3d",
+    """Locally connected 3D layer with the signature of `layer_locally_connected_2d`, composed
+    with `object`.
+
+    The same arguments, with `strides=(1, 1, 1)` and inputs `(batch, d1, d2, d3, channels)`
+    (channels_last) or `(batch, channels, d1, d2, d3)`. No tf-keras or R keras version had
+    this layer; it follows the 2D one in every argument.
     """,
 )

@@ -24,7 +24,7 @@ def set_dense_kernel_budget(num_bytes: int) -> None:
 
 
 class LocallyConnected(keras.layers.Layer):
-    """Base of `LocallyConnected1D` and `LocallyConnected2D`; `rank` is the number of spatial dims.
+    """Base of `LocallyConnected1D`, `2D` and `3D`; `rank` is the number of spatial dims.
 
     The kernel has shape `(num_output_positions, prod(kernel_size) * input_channels,
     filters)`, features ordered `(*kernel_size, channels)` for channels_last and
@@ -406,8 +406,56 @@ class LocallyConnected2D(LocallyConnected):
         super().__init__(2, **_arguments.named_locals(locals()), **kwargs)
 
 
-# One argument list for both docstrings (absent under python -OO).
-for _layer_class, _conv in ((LocallyConnected1D, "Conv1D"), (LocallyConnected2D, "Conv2D")):
+@keras.saving.register_keras_serializable(package="locally_connected")
+class LocallyConnected3D(LocallyConnected):
+    """Locally connected layer for volumes: a Conv3D whose weights are not shared.
+
+    Every output voxel has its own `kernel_size` filter bank. The kernel grows with the
+    number of output voxels: a layer whose kernel would not fit in memory is refused when
+    it is built, with its size and the arguments to change.
+    {arguments}
+    Input shape:
+        `(batch, dim1, dim2, dim3, channels)` (channels_last) or
+        `(batch, channels, dim1, dim2, dim3)` (channels_first).
+
+    Output shape:
+        `(batch, new_dim1, new_dim2, new_dim3, filters)` or
+        `(batch, filters, new_dim1, new_dim2, new_dim3)`.
+
+    Example:
+
+    >>> x = np.random.rand(2, 6, 6, 6, 1)
+    >>> tuple(LocallyConnected3D(2, 3, strides=2, padding="same")(x).shape)
+    (2, 3, 3, 3, 2)
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = (1, 1, 1),
+        padding: str = "valid",
+        data_format: str | None = None,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        implementation: int | str = 1,
+        batch_size: int | None = None,
+        weights: Sequence[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(3, **_arguments.named_locals(locals()), **kwargs)
+
+
+# One argument list for every docstring (absent under python -OO).
+for _layer_class, _conv in ((LocallyConnected1D, "Conv1D"), (LocallyConnected2D, "Conv2D"),
+                            (LocallyConnected3D, "Conv3D")):
     if _layer_class.__doc__:
         _layer_class.__doc__ = _layer_class.__doc__.format(
             arguments=_ARGUMENTS_DOC.format(rank=_layer_class.__name__[-2], conv=_conv))
@@ -415,5 +463,5 @@ for _layer_class, _conv in ((LocallyConnected1D, "Conv1D"), (LocallyConnected2D,
 
 # Keras 2 / tf-keras files name the classes bare ("LocallyConnected2D"): Keras 3 finds them
 # by that name too (an entry the user made under that name is kept).
-for _layer_class in (LocallyConnected1D, LocallyConnected2D):
+for _layer_class in (LocallyConnected1D, LocallyConnected2D):  # tf-keras never had a 3D layer
     keras.saving.get_custom_objects().setdefault(_layer_class.__name__, _layer_class)

@@ -32,10 +32,10 @@ import keras
 import numpy as np
 import pytest
 
-from locally_connected import LocallyConnected1D, LocallyConnected2D
+from locally_connected import LocallyConnected1D, LocallyConnected2D, LocallyConnected3D
 
 BACKEND = keras.backend.backend()
-LAYERS = {1: LocallyConnected1D, 2: LocallyConnected2D}
+LAYERS = {1: LocallyConnected1D, 2: LocallyConnected2D, 3: LocallyConnected3D}
 TOLERANCE = dict(rtol=1e-5, atol=1e-5)
 
 # ---------------------------------------------------------------------------
@@ -181,6 +181,8 @@ GEOMETRIES = {
     (2, "same"): ((6, 7), (2, 4), (2, 3)),
     (1, "valid"): ((9,), (4,), (2,)),
     (1, "same"): ((8,), (3,), (3,)),
+    (3, "valid"): ((5, 4, 4), (3, 2, 2), (2, 1, 1)),
+    (3, "same"): ((4, 5, 3), (2, 3, 2), (1, 2, 2)),
 }
 
 

@@ -10,8 +10,10 @@ import tensorflow as tf
 from locally_connected import (
     LocallyConnected1D,
     LocallyConnected2D,
+    LocallyConnected3D,
     layer_locally_connected_1d,
     layer_locally_connected_2d,
+    layer_locally_connected_3d,
 )
 
 R_ORDER = [
@@ -23,7 +25,8 @@ R_ORDER = [
 
 
 @pytest.mark.parametrize("function, strides", [(layer_locally_connected_2d, (1, 1)),
-                                               (layer_locally_connected_1d, 1)])
+                                               (layer_locally_connected_1d, 1),
+                                               (layer_locally_connected_3d, (1, 1, 1))])
 def test_signature_mirrors_r_keras(function, strides):
     parameters = inspect.signature(function).parameters
     assert list(parameters) == R_ORDER
@@ -38,6 +41,9 @@ def test_none_object_returns_the_layer():
     layer = layer_locally_connected_2d(filters=2, kernel_size=3)
     assert isinstance(layer, LocallyConnected2D) and not layer.built
     assert isinstance(layer_locally_connected_1d(None, 2, 3), LocallyConnected1D)
+    layer = layer_locally_connected_3d(None, 2.0, [3, 3.0, 2], strides=2.0, implementation=2.0)
+    assert isinstance(layer, LocallyConnected3D)
+    assert (layer.filters, layer.kernel_size, layer.strides, layer.implementation) == (2, (3, 3, 2), (2, 2, 2), 2)
 
 
 def test_sequential_object_gets_the_layer_added_and_is_returned():

@@ -11,10 +11,10 @@ import pytest
 
 import reference
 from conftest import input_shape, random_inputs
-from locally_connected import LocallyConnected1D, LocallyConnected2D, set_dense_kernel_budget
+from locally_connected import LocallyConnected1D, LocallyConnected2D, LocallyConnected3D, set_dense_kernel_budget
 
-LAYERS = {1: LocallyConnected1D, 2: LocallyConnected2D}
-CONVS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
+LAYERS = {1: LocallyConnected1D, 2: LocallyConnected2D, 3: LocallyConnected3D}
+CONVS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}
 
 
 def tied_weights(conv_kernel, conv_bias, num_outputs, output_size, data_format):
@@ -43,6 +43,9 @@ ORACLE_CASES = [
     ((11,), (3,), (1,)),
     ((11,), (4,), (2,)),
     ((12,), (5,), (3,)),
+    ((5, 6, 4), (3, 3, 3), (1, 1, 1)),
+    ((6, 5, 5), (2, 3, 2), (2, 1, 2)),
+    ((4, 4, 6), (1, 2, 3), (1, 2, 2)),
 ]
 
 
@@ -77,11 +80,11 @@ def test_position_scaled_conv_is_the_oracle(case, padding, data_format, implemen
     assert layer.compute_output_shape((2,) + shape) == expected.shape
 
 
-@pytest.mark.parametrize("rank", [1, 2])
+@pytest.mark.parametrize("rank", [1, 2, 3])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_implementations_share_weights_and_outputs(rank, data_format, padding, rng):
-    spatial, kernel_size, filters, channels = (7, 6)[:rank], (3,) * rank, 5, 3
+    spatial, kernel_size, filters, channels = (7, 6, 5)[:rank], (3,) * rank, 5, 3
     shape = input_shape(spatial, channels, data_format)
     x = random_inputs(rng, (4,) + shape)
     outputs, weights = [], []
@@ -208,10 +211,10 @@ def test_fit_learns_a_position_dependent_target(implementation, rng):
     np.testing.assert_allclose(model.layers[0].kernel.numpy().ravel(), scale.ravel(), atol=0.05)
 
 
-@pytest.mark.parametrize("rank", [1, 2])
+@pytest.mark.parametrize("rank", [1, 2, 3])
 @pytest.mark.parametrize("implementation", [1, 2, 3])
 def test_save_and_load_keras_file_is_bit_identical(rank, implementation, tmp_path, rng):
-    shape = ((8, 7)[:rank]) + (3,)
+    shape = ((8, 7, 6)[:rank]) + (3,)
     model = keras.Sequential([
         keras.Input(shape),
         LAYERS[rank](4, 3, strides=2, padding="same", activation="relu", implementation=implementation,
@@ -372,7 +375,7 @@ def test_auto_never_exceeds_the_dense_kernel_budget():
         set_dense_kernel_budget(2 * 1024**3)
 
 
-@pytest.mark.parametrize("layer_class", [LocallyConnected1D, LocallyConnected2D])
+@pytest.mark.parametrize("layer_class", [LocallyConnected1D, LocallyConnected2D, LocallyConnected3D])
 def test_signature_and_docstring_spell_out_every_argument(layer_class):
     parameters = inspect.signature(layer_class).parameters
     assert list(parameters) == [
@@ -381,7 +384,8 @@ def test_signature_and_docstring_spell_out_every_argument(layer_class):
         "activity_regularizer", "kernel_constraint", "bias_constraint", "implementation",
         "batch_size", "weights", "kwargs",
     ]
-    assert parameters["strides"].default == ((1, 1) if layer_class is LocallyConnected2D else 1)
+    assert parameters["strides"].default == {LocallyConnected1D: 1, LocallyConnected2D: (1, 1),
+                                             LocallyConnected3D: (1, 1, 1)}[layer_class]
     for name in list(parameters)[:-1]:
         assert name in layer_class.__doc__
     for section in ("Input shape:", "Output shape:", "Example:"):
@@ -390,3 +394,24 @@ def test_signature_and_docstring_spell_out_every_argument(layer_class):
     (test,) = finder.find(layer_class, globs={"np": np, layer_class.__name__: layer_class})
     result = doctest.DocTestRunner().run(test)
     assert result.attempted == 2 and result.failed == 0
+
+
+@pytest.mark.parametrize("implementation", [1, 2, 3])
+def test_3d_fit_learns_a_position_dependent_target(implementation, rng):
+    """Each voxel scaled by its own factor: Conv3D cannot fit this, the 3D layer can."""
+    keras.utils.set_random_seed(0)
+    x = rng.standard_normal((256, 3, 4, 3, 1)).astype("float32")
+    scale = np.linspace(-2, 2, 36).reshape(1, 3, 4, 3, 1).astype("float32")
+    model = keras.Sequential([keras.Input((3, 4, 3, 1)), LocallyConnected3D(1, 1, implementation=implementation)])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    first = model.evaluate(x, x * scale, verbose=0)
+    model.fit(x, x * scale, epochs=30, batch_size=32, verbose=0)
+    assert model.evaluate(x, x * scale, verbose=0) < first * 0.01
+    np.testing.assert_allclose(model.layers[0].kernel.numpy().ravel(), scale.ravel(), atol=0.05)
+
+
+def test_3d_kernel_larger_than_memory_names_its_size_and_the_arguments():
+    layer = LocallyConnected3D(512, 9, padding="same")
+    with pytest.raises(ValueError, match=r"would need a kernel of [\d,]+ entries \([\d,.]+ GiB\) .* "
+                                         r"check `kernel_size` \(\(9, 9, 9\)\) and `filters` \(512\)"):
+        layer.build((None, 64, 64, 64, 4))

@@ -59,3 +59,18 @@ test_that("a functional model or another object is an error naming object", {
   expect_error(layer_locally_connected_2d(functional, 2, 2), "`object` must be None")
   expect_error(layer_locally_connected_2d("a string", 2, 2), "`object` must be None")
 })
+
+test_that("layer_locally_connected_3d() composes like the others and equals Python's layer", {
+  skip_if_no_python()
+  expect_identical(names(formals(layer_locally_connected_3d)), names(formals(layer_locally_connected_2d)))
+  expect_identical(formals(layer_locally_connected_3d)$strides, quote(c(1L, 1L, 1L)))
+  model <- keras_model_sequential() |>
+    layer_locally_connected_3d(filters = 2, kernel_size = c(3, 2, 2), strides = 2, padding = "same",
+                               implementation = "auto", input_shape = c(6, 5, 4, 1))
+  expect_s3_class(model$layers[[1]], "locally_connected.layers.LocallyConnected3D")
+  expect_equal(unlist(model$output_shape), c(3, 3, 2, 2))
+  x <- array(seq_len(2 * 6 * 5 * 4) / 100, c(2, 6, 5, 4, 1))
+  expect_equal(dim(model$predict(x, verbose = 0L)), c(2, 3, 3, 2, 2))
+  expect_error(layer_locally_connected_3d(filters = 2, kernel_size = c(3, 3)),
+               "`kernel_size` must be an integer or a sequence of 3")
+})
