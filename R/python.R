@@ -3,8 +3,8 @@
 python_state <- new.env(parent = emptyenv())
 
 # What the layers need in Python; the backend stays the user's (or keras3's) choice.
-PYTHON_REQUIREMENTS <- c("keras>=3.6", "numpy")
 MINIMUM_KERAS <- "3.6"
+PYTHON_REQUIREMENTS <- c(paste0("keras>=", MINIMUM_KERAS), "numpy")
 
 # reticulate >= 1.41 builds its default environment from what packages declare with
 # py_require(); older versions have no such function. Declarations only count before
@@ -27,9 +27,10 @@ declare_python_requirements <- function() {
 bundled_python_path <- function() system.file("python", package = "locallyconnected")
 
 # Registers the layer classes with Keras by importing the module. Runs when Python
-# starts; must never fail, so a problem is kept for the first layer call to report.
+# starts, so it must never fail: on a problem the first layer call imports again and
+# reports it.
 register_layer_classes <- function() {
-  tryCatch(python_module(), error = function(e) python_state$import_error <- e)
+  try(python_module(), silent = TRUE)
   invisible(NULL)
 }
 
@@ -37,7 +38,6 @@ register_layer_classes <- function() {
 python_module <- function() {
   if (is.null(python_state$module)) {
     python_state$module <- import_locally_connected()
-    python_state$import_error <- NULL
   }
   python_state$module
 }
