@@ -1,9 +1,10 @@
 """The layers on every Keras backend: the same file runs once per backend
 (KERAS_BACKEND=jax, torch, tensorflow) in `.venv-backends` (NumPy 2).
 
-- Forward parity with a pure NumPy reference (explicit patches and an einsum, in
-  float64, written from Conv's definition, not from the package's geometry code), for
-  implementations 1, 2, 3, both paddings and both data formats, 1D and 2D:
+- Forward parity with a pure NumPy reference (tests/python/reference.py: explicit patches
+  and an einsum, in float64, written from Conv's definition, not from the package's
+  geometry code), for implementations 1, 2, 3, both paddings and both data formats, 1D,
+  2D and 3D:
   atol = rtol = 1e-5 (float32 layer).
 - Gradients w.r.t. input, kernel and bias with the backend's own autodiff equal the
   NumPy reference gradients of `sum(y * probe)`: atol = rtol = 1e-5.
@@ -22,8 +23,6 @@ model, its input, weights and outputs for the load test of another backend.
 from __future__ import annotations
 
 import importlib.util
-import itertools
-import math
 import os
 import subprocess
 import sys
@@ -34,85 +33,13 @@ import pytest
 
 from locally_connected import LocallyConnected1D, LocallyConnected2D, LocallyConnected3D
 
+# The NumPy reference both suites check against (also when this file runs as a script).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "python"))
+from reference import locally_connected as reference  # noqa: E402
+
 BACKEND = keras.backend.backend()
 LAYERS = {1: LocallyConnected1D, 2: LocallyConnected2D, 3: LocallyConnected3D}
 TOLERANCE = dict(rtol=1e-5, atol=1e-5)
-
-# ---------------------------------------------------------------------------
-# NumPy reference
-# ---------------------------------------------------------------------------
-
-
-def _geometry(spatial, kernel_size, strides, padding):
-    """Output size and padding before each spatial dim, as Conv1D/Conv2D define them."""
-    if padding == "valid":
-        return [(n - k) // s + 1 for n, k, s in zip(spatial, kernel_size, strides)], [0] * len(spatial)
-    output = [-(-n // s) for n, s in zip(spatial, strides)]
-    total = [max((o - 1) * s + k - n, 0) for n, k, s, o in zip(spatial, kernel_size, strides, output)]
-    return output, [(t // 2, t - t // 2) for t in total]
-
-
-def _windows(output, kernel_size, strides):
-    """(flat output position, slices into the padded channels_last input) in row-major order."""
-    for p, index in enumerate(itertools.product(*(range(o) for o in output))):
-        yield p, tuple(slice(i * s, i * s + k) for i, s, k in zip(index, strides, kernel_size))
-
-
-def reference(x, kernel, bias, kernel_size, strides, padding, data_format, probe=None):
-    """The layer's output in float64; with `probe`, also the gradients of `sum(y * probe)`
-    w.r.t. (x, kernel, bias). Weights are in the package's layout: kernel
-    `(positions, features, filters)` with features `(*kernel, channels)` (channels_last) or
-    `(channels, *kernel)` (channels_first); bias `(*output, filters)`, read in
-    `(filters, *output)` order with channels_first."""
-    x = np.asarray(x, np.float64)
-    kernel = np.asarray(kernel, np.float64)
-    channels_first = data_format == "channels_first"
-    if channels_first:
-        x = np.moveaxis(x, 1, -1)
-    batch, spatial, channels = x.shape[0], x.shape[1:-1], x.shape[-1]
-    output, pads = _geometry(spatial, kernel_size, strides, padding)
-    if padding == "same":
-        x = np.pad(x, [(0, 0)] + pads + [(0, 0)])
-    filters = kernel.shape[-1]
-    patches = np.empty((batch, math.prod(output), math.prod(kernel_size) * channels))
-    for p, window in _windows(output, kernel_size, strides):
-        values = x[(slice(None),) + window]  # (batch, *kernel, channels)
-        if channels_first:
-            values = np.moveaxis(values, -1, 1)
-        patches[:, p] = values.reshape(batch, -1)
-    y = np.einsum("bpk,pkf->bpf", patches, kernel)
-    if bias is not None:
-        bias = np.asarray(bias, np.float64)
-        y = y + (bias.reshape(filters, -1).T if channels_first else bias.reshape(-1, filters))
-
-    def layout(a):  # (batch, positions, filters) -> the layer's output layout
-        a = a.reshape((a.shape[0],) + tuple(output) + (filters,))
-        return np.moveaxis(a, -1, 1) if channels_first else a
-
-    def unlayout(a):
-        a = np.moveaxis(a, 1, -1) if channels_first else a
-        return a.reshape(a.shape[0], -1, filters)
-
-    if probe is None:
-        return layout(y)
-    probe = unlayout(np.asarray(probe, np.float64))
-    kernel_gradient = np.einsum("bpk,bpf->pkf", patches, probe)
-    bias_gradient = probe.sum(0)
-    bias_gradient = (bias_gradient.T if channels_first else bias_gradient).reshape(np.shape(bias))
-    patch_gradient = np.einsum("bpf,pkf->bpk", probe, kernel)
-    x_gradient = np.zeros_like(x)
-    for p, window in _windows(output, kernel_size, strides):
-        values = patch_gradient[:, p].reshape(
-            (batch, channels) + tuple(kernel_size) if channels_first else (batch,) + tuple(kernel_size) + (channels,))
-        if channels_first:
-            values = np.moveaxis(values, 1, -1)
-        x_gradient[(slice(None),) + window] += values
-    if padding == "same":
-        x_gradient = x_gradient[(slice(None),) + tuple(slice(b, b + n) for (b, _), n in zip(pads, spatial))]
-    if channels_first:
-        x_gradient = np.moveaxis(x_gradient, -1, 1)
-    return layout(y), (x_gradient, kernel_gradient, bias_gradient)
-
 
 # ---------------------------------------------------------------------------
 # Backend helpers

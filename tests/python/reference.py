@@ -1,5 +1,6 @@
 """Oracles that know which output position owns which weights, written from the layer's
-definition and independent of the package's geometry and implementations."""
+definition and independent of the package's geometry and implementations (pure NumPy:
+tests/python and the backends suite, tests/backends, both use them)."""
 
 from __future__ import annotations
 
@@ -9,52 +10,75 @@ import math
 import numpy as np
 
 
-def _windows(spatial, kernel_size, strides, padding):
-    """Output size and, per dimension, the first input index of each output's window
-    (Conv's geometry: "same" outputs ceil(n / s) positions, the smaller padding half first)."""
-    output, starts = [], []
-    for n, k, s in zip(spatial, kernel_size, strides):
-        if padding == "same":
-            o = -(-n // s)
-            before = max((o - 1) * s + k - n, 0) // 2
-        else:
-            o, before = (n - k) // s + 1, 0
-        output.append(o)
-        starts.append([i * s - before for i in range(o)])
-    return tuple(output), starts
+def _geometry(spatial, kernel_size, strides, padding):
+    """Output size and padding before each spatial dim, as Conv1D/Conv2D define them."""
+    if padding == "valid":
+        return [(n - k) // s + 1 for n, k, s in zip(spatial, kernel_size, strides)], [0] * len(spatial)
+    output = [-(-n // s) for n, s in zip(spatial, strides)]
+    total = [max((o - 1) * s + k - n, 0) for n, k, s, o in zip(spatial, kernel_size, strides, output)]
+    return output, [(t // 2, t - t // 2) for t in total]
 
 
-def locally_connected(x, kernel, bias, kernel_size, strides, padding, data_format):
-    """The layer's output, position by position, in float64.
+def _windows(output, kernel_size, strides):
+    """(flat output position, slices into the padded channels_last input) in row-major order."""
+    for p, index in enumerate(itertools.product(*(range(o) for o in output))):
+        yield p, tuple(slice(i * s, i * s + k) for i, s, k in zip(index, strides, kernel_size))
 
-    `kernel` is `(positions, taps * channels, filters)` with features ordered
-    `(*kernel_size, channels)` (channels_last) or `(channels, *kernel_size)`
-    (channels_first); `bias` is stored `(*output_size, filters)` and read in
-    `(filters, *output_size)` order with channels_first, as tf-keras does.
-    """
+
+def locally_connected(x, kernel, bias, kernel_size, strides, padding, data_format, probe=None):
+    """The layer's output in float64; with `probe`, also the gradients of `sum(y * probe)`
+    w.r.t. (x, kernel, bias). Weights are in the package's layout: kernel
+    `(positions, features, filters)` with features `(*kernel, channels)` (channels_last) or
+    `(channels, *kernel)` (channels_first); bias `(*output, filters)`, read in
+    `(filters, *output)` order with channels_first."""
     x = np.asarray(x, np.float64)
+    kernel = np.asarray(kernel, np.float64)
     channels_first = data_format == "channels_first"
     if channels_first:
-        x = np.moveaxis(x, 1, -1)  # (batch, *spatial, channels)
-    spatial, channels = x.shape[1:-1], x.shape[-1]
-    output_size, starts = _windows(spatial, kernel_size, strides, padding)
+        x = np.moveaxis(x, 1, -1)
+    batch, spatial, channels = x.shape[0], x.shape[1:-1], x.shape[-1]
+    output, pads = _geometry(spatial, kernel_size, strides, padding)
+    if padding == "same":
+        x = np.pad(x, [(0, 0)] + pads + [(0, 0)])
     filters = kernel.shape[-1]
-    result = np.zeros((x.shape[0],) + output_size + (filters,))
-    for position, out_index in enumerate(itertools.product(*(range(o) for o in output_size))):
-        patch = np.zeros((x.shape[0],) + tuple(kernel_size) + (channels,))
-        for tap in itertools.product(*(range(k) for k in kernel_size)):
-            source = tuple(starts[d][out_index[d]] + tap[d] for d in range(len(spatial)))
-            if all(0 <= i < n for i, n in zip(source, spatial)):
-                patch[(slice(None),) + tap] = x[(slice(None),) + source]
+    patches = np.empty((batch, math.prod(output), math.prod(kernel_size) * channels))
+    for p, window in _windows(output, kernel_size, strides):
+        values = x[(slice(None),) + window]  # (batch, *kernel, channels)
         if channels_first:
-            patch = np.moveaxis(patch, -1, 1)  # features (channels, *kernel)
-        result[(slice(None),) + out_index] = patch.reshape(x.shape[0], -1) @ np.asarray(kernel[position], np.float64)
-    if channels_first:
-        result = np.moveaxis(result, -1, 1)  # (batch, filters, *output)
+            values = np.moveaxis(values, -1, 1)
+        patches[:, p] = values.reshape(batch, -1)
+    y = np.einsum("bpk,pkf->bpf", patches, kernel)
     if bias is not None:
-        natural = (filters,) + output_size if channels_first else output_size + (filters,)
-        result = result + np.asarray(bias, np.float64).reshape(natural)
-    return result
+        bias = np.asarray(bias, np.float64)
+        y = y + (bias.reshape(filters, -1).T if channels_first else bias.reshape(-1, filters))
+
+    def layout(a):  # (batch, positions, filters) -> the layer's output layout
+        a = a.reshape((a.shape[0],) + tuple(output) + (filters,))
+        return np.moveaxis(a, -1, 1) if channels_first else a
+
+    def unlayout(a):
+        a = np.moveaxis(a, 1, -1) if channels_first else a
+        return a.reshape(a.shape[0], -1, filters)
+
+    if probe is None:
+        return layout(y)
+    probe = unlayout(np.asarray(probe, np.float64))
+    kernel_gradient = np.einsum("bpk,bpf->pkf", patches, probe)
+    bias_gradient = probe.sum(0)
+    bias_gradient = (bias_gradient.T if channels_first else bias_gradient).reshape(np.shape(bias))
+    patch_gradient = np.einsum("bpf,pkf->bpk", probe, kernel)
+    x_gradient = np.zeros_like(x)
+    for p, window in _windows(output, kernel_size, strides):
+        values = patch_gradient[:, p].reshape(
+            (batch, channels) + tuple(kernel_size) if channels_first else (batch,) + tuple(kernel_size) + (channels,))
+        if channels_first:
+            values = np.moveaxis(values, 1, -1)
+        x_gradient[(slice(None),) + window] += values
+    if padding == "same":
+        x_gradient = x_gradient[(slice(None),) + tuple(slice(b, b + n) for (b, _), n in zip(pads, spatial))]
+    if channels_first:
+        x_gradient = np.moveaxis(x_gradient, -1, 1)
+    return layout(y), (x_gradient, kernel_gradient, bias_gradient)
 
 
 def position_scaled_weights(conv_kernel, output_size, data_format, rng):
