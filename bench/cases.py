@@ -27,7 +27,7 @@ def _case(batch, spatial, channels, kernel, strides, filters, data_format) -> di
     return {
         "batch": batch, "spatial": spatial, "channels": channels, "kernel": kernel,
         "strides": strides, "filters": filters, "data_format": data_format,
-        "input_shape": shape, "positions": positions, "features": features,
+        "input_shape": shape, "output": output, "positions": positions, "features": features,
         # Multiply-adds of the unshared product, forward only; a training step does 3x.
         "flops": 2 * batch * positions * features * filters,
         "dense_entries": math.prod(spatial) * channels * positions * filters,
