@@ -9,6 +9,7 @@ from locally_connected.layers import (
 )
 # Importing it teaches Keras' .h5 reader tf-keras's kernel layouts.
 from locally_connected import tf_keras_weights
+from locally_connected import distribution
 from locally_connected.front_door import (
     compose_layer,
     layer_locally_connected_1d,
@@ -22,6 +23,7 @@ __all__ = [
     "LocallyConnected2D",
     "LocallyConnected3D",
     "compose_layer",
+    "distribution",
     "layer_locally_connected_1d",
     "layer_locally_connected_2d",
     "layer_locally_connected_3d",
