@@ -26,10 +26,10 @@ export RETICULATE_PYTHON := $(abspath $(PY))
 export NOT_CRAN := true
 export LOCALLYCONNECTED_REQUIRE_PYTHON := true
 
-# Runs pytest on $(1), with environment assignments $(2); "no tests collected" (exit 5)
-# is a failure, not a pass.
+# Runs pytest on $(1), with environment assignments $(2), in Python $(3) (.venv's if empty);
+# "no tests collected" (exit 5) is a failure, not a pass.
 define run_pytest
-	rc=0; $(2) $(PY) -m pytest $(1) || rc=$$?; \
+	rc=0; $(2) $(or $(3),$(PY)) -m pytest $(1) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests in $(1): failing" >&2; exit 1; fi; \
 	exit $$rc
 endef
@@ -48,7 +48,7 @@ R_TARBALL := build/locallyconnected_$(R_VERSION_TAG).tar.gz
 # Python does not read. R CMD check runs with it, so the R package must bring its own copy.
 PY_WITHOUT_PACKAGE := build/python-without-package/bin/python
 
-.PHONY: install system-deps test test-python test-onednn test-r check-r test-backends demo bench clean
+.PHONY: install system-deps test test-python test-onednn test-r check-r test-backends test-scale-out demo bench clean
 
 install: system-deps $(VENV)/.installed $(VENV)/.r-installed $(VENV_BACKENDS)/.installed
 
@@ -92,7 +92,7 @@ $(PY_WITHOUT_PACKAGE): $(VENV)/.installed
 	  > "$$($(PY_WITHOUT_PACKAGE) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/venv-packages.pth"
 	$(PY_WITHOUT_PACKAGE) -c 'import importlib.util as u; assert u.find_spec("keras") and not u.find_spec("locally_connected")'
 
-test: install test-python test-onednn test-r check-r test-backends
+test: install test-python test-onednn test-r check-r test-backends test-scale-out
 
 # Python tests, including R<->Python parity through rpy2 (needs the R package). oneDNN off:
 # TensorFlow turns it on by itself on CPUs with AVX-512 VNNI/AMX, and test-onednn covers it.
@@ -115,6 +115,11 @@ test-backends: $(VENV_BACKENDS)/.installed
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests in tests/backends: failing" >&2; exit 1; fi; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
 	done
+
+# The recipes of docs/scale-out.md, run as they are: 4 virtual CPU devices (JAX model
+# parallel) and 2 worker processes on 127.0.0.1 (JAX data parallel, TensorFlow multi-worker).
+test-scale-out: $(VENV_BACKENDS)/.installed
+	$(call run_pytest,tests/scale_out,,$(PY_BACKENDS))
 
 # R CMD check of the same tarball must end with no ERROR, no WARNING and no NOTE but the
 # one saying that keras3 (suggested, for the examples and the vignette) is not installed
