@@ -9,7 +9,6 @@ holds its weights. `layout_map()` writes the `LayoutMap` entries that do so, for
 
 from __future__ import annotations
 
-import math
 import re
 
 import keras
@@ -122,12 +121,14 @@ def _model_entries(model, axis: str, shards: int):
     for layer in layers:
         if not layer.built:
             raise ValueError(f"Layer {layer.name!r} is not built: build the model before reading its paths.")
-        positions = math.prod(layer.bias.shape[:-1]) if layer.use_bias else layer.kernel.shape[0]
-        first = layer.bias.shape[0] if layer.use_bias else positions
-        if positions % shards or first % shards:
+        positions = layer.kernel.shape[0]
+        # The bias (*output_size, filters) splits along its first spatial axis.
+        first = layer.bias.shape[0] if layer.use_bias else None
+        if positions % shards or (first is not None and first % shards):
+            along = f" ({first} along the first spatial axis)" if first is not None else ""
             raise ValueError(
-                f"Layer {layer.name!r}: its {positions} output positions ({first} along the first "
-                f"spatial axis) do not split evenly over the {shards} devices of mesh axis {axis!r}. "
+                f"Layer {layer.name!r}: its {positions} output positions{along} do not split "
+                f"evenly over the {shards} devices of mesh axis {axis!r}. "
                 "Change the mesh axis size, or the layer's input size, strides or padding."
             )
         yield _exact_key(layer.kernel.path, model), _layout(axis, 3)

@@ -94,6 +94,20 @@ def test_model_form_refuses_positions_that_do_not_split(model_devices, message):
         distribution.layout_map(model_with_named_layers(), mesh(model_devices))
 
 
+@pytest.mark.parametrize("layer, input_shape, message", [
+    # 16 positions split over 4, but the bias's 2 rows do not.
+    (LocallyConnected2D(2, 1, name="wide"), (2, 8, 1),
+     r"Layer 'wide': its 16 output positions \(2 along the first spatial axis\) do not split evenly over the 4"),
+    (LocallyConnected2D(2, 1, use_bias=False, name="bare"), (3, 3, 1),
+     r"Layer 'bare': its 9 output positions do not split evenly over the 4 devices of mesh axis 'model'\. "
+     r"Change the mesh axis size"),
+])
+def test_model_form_checks_positions_and_bias_rows(layer, input_shape, message):
+    model = keras.Sequential([keras.Input(input_shape), layer])
+    with pytest.raises(ValueError, match=message):
+        distribution.layout_map(model, mesh(4))
+
+
 def test_model_form_accepts_a_split_by_the_batch_axis_too():
     layouts = distribution.layout_map(model_with_named_layers(), mesh(2, 2), axis="batch")
     assert axes(layouts, "faces/kernel") == ("batch", None, None)
