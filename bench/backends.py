@@ -5,10 +5,15 @@ TensorFlow) and per case, the training step of the layer alone (forward, then th
 with respect to the input, the kernel and the bias, as in a network) of:
 
 - ours, implementations 1, 2, 3 and "auto", through the backend's own autodiff;
+- implementation 1 with the backend's own patch builder (native_patches.py), which the
+  package does not use: this is the measurement that says so;
 - the peer: JAX `flax.linen.ConvLocal`; PyTorch `F.unfold` + `einsum` with a per-position
   weight (the recipe PyTorch users write); TensorFlow's peer, tf-keras, is measured by
   bench/run.py in the TensorFlow venv;
 - Conv1D/Conv2D of the same shape (shared weights, the same FLOPs), as a reference.
+
+The variants of a case are timed in turns (timing.interleaved_median_seconds), so that the
+ratios between them are not the machine's drift.
 
 Nothing here assumes a CPU: on a machine with a GPU each backend uses it as Keras does.
 Writes bench/results/backends.csv and backends.md.
@@ -30,7 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
 BACKENDS = ("jax", "torch", "tensorflow")
 PEERS = {"jax": "flax ConvLocal", "torch": "F.unfold + einsum", "tensorflow": None}
-VARIANTS = ("ours 1", "ours 2", "ours 3", "ours auto", "peer", "conv")
+VARIANTS = ("ours 1", "ours 1 native", "ours 2", "ours 3", "ours auto", "peer", "conv")
+IMPLEMENTATIONS = ("ours 1", "ours 2", "ours 3")  # what the package ships
 
 
 # ---------------------------------------------------------------------------
@@ -168,12 +174,47 @@ def _conv_layer(case: dict):
     return conv_class(case["filters"], case["kernel"], strides=case["strides"], data_format=case["data_format"])
 
 
+def _variant_run(case: dict, variant: str, x, probe, row: dict):
+    """The step of one variant, or None with the reason in `row["note"]`."""
+    import keras
+
+    import native_patches
+    from cases import skip_reason
+
+    backend = keras.backend.backend()
+    if variant == "ours 1 native":
+        if not native_patches.supports(len(case["spatial"])):
+            row["note"] = "no native builder for this rank"
+            return None
+        layer = native_patches.native_patches_layer(
+            type(_our_layer(case, 1)), case["filters"], case["kernel"], strides=case["strides"],
+            data_format=case["data_format"])
+        return _keras_layer_step(layer, x, probe)
+    if variant.startswith("ours"):
+        implementation = variant.split()[1]
+        implementation = implementation if implementation == "auto" else int(implementation)
+        reason = skip_reason(case, "ours", implementation)
+        if reason:
+            row["note"] = f"skip: {reason}"
+            return None
+        layer = _our_layer(case, implementation)
+        run = _keras_layer_step(layer, x, probe)
+        if implementation == "auto":
+            row["note"] = f"={layer.resolved_implementation}"
+        return run
+    if variant == "conv":
+        return _keras_layer_step(_conv_layer(case), x, probe)
+    if PEERS[backend] is None:
+        row["note"] = "tf-keras: see bench/run.py"
+        return None
+    return _flax_step(case, x, probe) if backend == "jax" else _torch_recipe_step(case, x, probe)
+
+
 def measure_backend(case_names: list[str], repeats: int) -> list[dict]:
     import keras
-    import numpy as np
 
-    from cases import CASES, skip_reason
-    from timing import median_seconds
+    from cases import CASES
+    from timing import interleaved_median_seconds
 
     backend = keras.backend.backend()
     rows = []
@@ -183,35 +224,21 @@ def measure_backend(case_names: list[str], repeats: int) -> list[dict]:
         output_shape = ((case["batch"], case["filters"]) + case["output"] if case["data_format"] == "channels_first"
                         else (case["batch"],) + case["output"] + (case["filters"],))
         probe = rng.standard_normal(output_shape).astype("float32")
+        case_rows, runs = {}, {}
         for variant in VARIANTS:
-            row = {"backend": backend, "case": name, "variant": variant, "ms": "", "note": ""}
+            row = case_rows[variant] = {"backend": backend, "case": name, "variant": variant, "ms": "", "note": ""}
             try:
-                if variant.startswith("ours"):
-                    implementation = variant.split()[1]
-                    implementation = implementation if implementation == "auto" else int(implementation)
-                    reason = skip_reason(case, "ours", implementation)
-                    if reason:
-                        row["note"] = f"skip: {reason}"
-                        _emit(rows, row)
-                        continue
-                    layer = _our_layer(case, implementation)
-                    run = _keras_layer_step(layer, x, probe)
-                    if implementation == "auto":
-                        row["note"] = f"={layer.resolved_implementation}"
-                elif variant == "conv":
-                    run = _keras_layer_step(_conv_layer(case), x, probe)
-                elif PEERS[backend] is None:
-                    row["note"] = "tf-keras: see bench/run.py"
-                    _emit(rows, row)
-                    continue
-                elif backend == "jax":
-                    run = _flax_step(case, x, probe)
-                else:
-                    run = _torch_recipe_step(case, x, probe)
-                run()  # compiles (JAX, TF graphs) and warms up
-                row["ms"] = round(1000 * median_seconds(run, repeats, min_seconds=1.0), 3)
+                run = _variant_run(case, variant, x, probe, row)
+                if run is not None:
+                    run()  # compiles (JAX, TF graphs) and warms up
+                    runs[variant] = run
             except Exception as error:  # a failed variant is a result, not the end of the run
                 row["note"] = f"error: {type(error).__name__}: {str(error).splitlines()[0][:120]}"
+        # All variants of a case in turns: "auto" and the implementation it runs are timed
+        # alike, so their ratio shows the cost model, not the machine's drift.
+        for variant, seconds in interleaved_median_seconds(runs, repeats).items():
+            case_rows[variant]["ms"] = round(1000 * seconds, 3)
+        for row in case_rows.values():
             _emit(rows, row)
     return rows
 
@@ -244,9 +271,10 @@ def markdown(rows: list[dict]) -> str:
         if not cases:
             continue
         lines += [f"### {backend}", "",
-                  "| case | ours 1 | ours 2 | ours 3 | ours auto | peer | conv | auto vs peer | auto vs our best | our best / conv |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
-        speedups, conv_ratios = [], []
+                  "| case | ours 1 | ours 1, native patches | ours 2 | ours 3 | ours auto | peer | conv "
+                  "| auto vs peer | auto vs our best | our best / conv | native / ours 1 |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        speedups, conv_ratios, auto_ratios = [], [], []
         for case in cases:
             cells, times = [], {}
             for variant in VARIANTS:
@@ -257,7 +285,7 @@ def markdown(rows: list[dict]) -> str:
                     cells.append(f"{float(row['ms']):.2f}{note}")
                 else:
                     cells.append(row["note"] or "-")
-            ours = [times[v] for v in VARIANTS[:3] if v in times]
+            ours = [times[v] for v in IMPLEMENTATIONS if v in times]
             auto, peer, conv = times.get("ours auto"), times.get("peer"), times.get("conv")
             vs_peer = f"{peer / auto:.2f}x" if auto and peer else "-"
             if auto and peer:
@@ -266,8 +294,13 @@ def markdown(rows: list[dict]) -> str:
             best_conv = f"{min(ours) / conv:.2f}x" if ours and conv else "-"
             if ours and conv:
                 conv_ratios.append(min(ours) / conv)
-            lines.append(f"| {case} | " + " | ".join(cells) + f" | {vs_peer} | {vs_best} | {best_conv} |")
-        summary = f"Geometric means: our best / conv {_geomean(conv_ratios):.2f}x"
+            native, one = times.get("ours 1 native"), times.get("ours 1")
+            native_ratio = f"{native / one:.2f}x" if native and one else "-"
+            if auto and ours:
+                auto_ratios.append(auto / min(ours))
+            lines.append(f"| {case} | " + " | ".join(cells) + f" | {vs_peer} | {vs_best} | {best_conv} | {native_ratio} |")
+        summary = (f"Geometric means: our best / conv {_geomean(conv_ratios):.2f}x; "
+                   f"auto within {max(auto_ratios):.2f}x of our best on every case")
         if speedups:
             summary = (f"Geometric means: auto vs peer {_geomean(speedups):.2f}x faster "
                        f"(min {min(speedups):.2f}x); " + summary[len("Geometric means: "):])

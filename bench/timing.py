@@ -19,6 +19,37 @@ def median_seconds(run, repeats: int, min_seconds: float = 2.0) -> float:
     return statistics.median(times)
 
 
+def interleaved_median_seconds(runs: dict, repeats: int, min_seconds: float = 1.0,
+                               turn_seconds: float = 0.05, untimed_below: float = 1.0) -> dict:
+    """Median of each of `runs` (name -> run), timed in turns: every turn runs each variant
+    for about `turn_seconds`, so that the machine's drift (load, clocks, caches) falls on all
+    of them alike and their ratios are fair. A variant leaves the turns once it has at least
+    `repeats` runs and `min_seconds` in all. Warm them up first.
+
+    In each turn a variant first runs once untimed, unless a run takes `untimed_below` seconds
+    or more: the run that follows another variant pays for that one's memory (after JAX's
+    sparse implementation 3 of b256 16x16x32, the next 90 ms step took 520 ms)."""
+    times = {name: [] for name in runs}
+    bursts = {}
+    for name, run in runs.items():
+        start = time.perf_counter()
+        run()
+        times[name].append(time.perf_counter() - start)
+        bursts[name] = max(1, int(turn_seconds / max(times[name][0], 1e-6)))
+    pending = [name for name in runs]
+    while pending:
+        for name in pending:
+            if times[name][0] < untimed_below:
+                runs[name]()
+            for _ in range(bursts[name]):
+                start = time.perf_counter()
+                runs[name]()
+                times[name].append(time.perf_counter() - start)
+        pending = [name for name in pending
+                   if len(times[name]) < repeats or (sum(times[name]) < min_seconds and len(times[name]) < 1000)]
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def machine() -> str:
     """The CPU model, core count and operating system, for the results' headers."""
     cpu = "unknown CPU"
