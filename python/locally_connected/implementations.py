@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import warnings
 
 import keras
 import numpy as np
@@ -197,16 +198,89 @@ def _sparse_indices(geometry: Geometry, channels: int, filters: int, channels_fi
 def sparse_matmul(inputs, kernel, geometry: Geometry, channels_first: bool):
     """Implementation 3: one sparse-dense matmul over the kernel entries only."""
     channels, filters = kernel.shape[1] // geometry.num_taps, kernel.shape[2]
-    indices = _sparse_indices(geometry, channels, filters, channels_first)
+    key = (geometry, channels, filters, channels_first)
     flat = ops.reshape(inputs, (-1, geometry.num_inputs * channels))
     flat = ops.pad(flat, [(0, 0), (0, 1)])  # the zero input that padding taps read
     dense_shape = (geometry.num_outputs * filters, geometry.num_inputs * channels + 1)
-    result = _sparse_dense_matmul(indices, ops.reshape(kernel, (-1,)), dense_shape, flat)
+    result = _sparse_dense_matmul(key, ops.reshape(kernel, (-1,)), dense_shape, flat)
     return ops.reshape(result, (-1, geometry.num_outputs, filters))
 
 
-def _sparse_dense_matmul(indices: np.ndarray, values, dense_shape, flat):
-    """`flat @ S.T` for the sparse `S` given in COO form (unsorted), on the active backend."""
+@functools.lru_cache(maxsize=16)
+def _csr_plan(geometry: Geometry, channels: int, filters: int, channels_first: bool):
+    """Implementation 3's matrix `S` and its transpose in CSR form, each as (row pointers,
+    column of every entry, the kernel entry each one holds), and for every kernel entry its
+    place in `S`'s CSR order."""
+    indices = _sparse_indices(geometry, channels, filters, channels_first)
+    sizes = (geometry.num_outputs * filters, geometry.num_inputs * channels + 1)
+
+    def csr(row: np.ndarray, column: np.ndarray, rows: int):
+        order = np.lexsort((column, row))
+        pointers = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=rows))])
+        return pointers, column[order], order
+
+    matrix = csr(indices[:, 0], indices[:, 1], sizes[0])
+    transposed = csr(indices[:, 1], indices[:, 0], sizes[1])
+    place = np.empty_like(matrix[2])
+    place[matrix[2]] = np.arange(len(place))
+    return matrix, transposed, place
+
+
+@functools.lru_cache(maxsize=16)
+def _torch_csr_plan(key: tuple, device: str):
+    import torch
+
+    matrix, transposed, place = _csr_plan(*key)
+    as_tensors = lambda arrays: tuple(torch.as_tensor(a, device=device) for a in arrays)  # noqa: E731
+    return as_tensors(matrix), as_tensors(transposed), torch.as_tensor(place, device=device)
+
+
+@functools.lru_cache(maxsize=1)
+def _torch_sparse_product():
+    """`flat @ S.T` with its gradients as sparse products: PyTorch's own gradient of a sparse
+    matrix forms the dense `(rows x columns)` product first (seconds per step); the kernel's
+    gradient is `S`'s pattern sampled from `grad.T @ flat` (SDDMM), and the input's `S.T @ grad`."""
+    import torch
+
+    class SparseProduct(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, values, flat, plan, dense_shape):
+            ctx.save_for_backward(values, flat)
+            ctx.plan, ctx.dense_shape = plan, dense_shape
+            (pointers, columns, order), _, _ = plan
+            return (_csr_tensor(pointers, columns, values[order], dense_shape) @ flat.T).T
+
+        @staticmethod
+        def backward(ctx, grad):
+            values, flat = ctx.saved_tensors
+            (pointers, columns, order), (t_pointers, t_columns, t_order), place = ctx.plan
+            values_grad = flat_grad = None
+            grad_rows = grad.T.contiguous()
+            if ctx.needs_input_grad[0]:
+                pattern = _csr_tensor(pointers, columns, values[order], ctx.dense_shape)
+                values_grad = torch.sparse.sampled_addmm(pattern, grad_rows, flat, beta=0.0).values()[place]
+            if ctx.needs_input_grad[1]:
+                transposed = _csr_tensor(t_pointers, t_columns, values[t_order], ctx.dense_shape[::-1])
+                flat_grad = (transposed @ grad_rows).T
+            return values_grad, flat_grad, None, None
+
+    return SparseProduct
+
+
+def _csr_tensor(pointers, columns, values, shape):
+    import torch
+
+    with warnings.catch_warnings():
+        # "Sparse CSR tensor support is in beta state": said on every first use, not ours to act on.
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
+        # The plan is valid by construction: no invariant checks at every step.
+        return torch.sparse_csr_tensor(pointers, columns, values, shape, check_invariants=False)
+
+
+def _sparse_dense_matmul(key: tuple, values, dense_shape, flat):
+    """`flat @ S.T` for implementation 3's sparse `S` (`_sparse_indices(*key)`, its entries
+    in the kernel's order), on the active backend."""
+    indices = _sparse_indices(*key)
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -227,9 +301,12 @@ def _sparse_dense_matmul(indices: np.ndarray, values, dense_shape, flat):
     if backend == "torch":
         import torch
 
-        index = torch.as_tensor(indices.T, device=values.device)
-        matrix = torch.sparse_coo_tensor(index, values, dense_shape, check_invariants=False)
-        return torch.sparse.mm(matrix, flat.T).T
+        plan = _torch_csr_plan(key, str(values.device))
+        if values.dtype in (torch.float32, torch.float64):
+            return _torch_sparse_product().apply(values, flat, plan, dense_shape)
+        # PyTorch's CPU sparse products have no float16/bfloat16 kernels: float32 for them.
+        result = _torch_sparse_product().apply(values.float(), flat.float(), plan, dense_shape)
+        return result.to(values.dtype)
     # Any other backend: the same product as a gather and a segment sum.
     gathered = ops.take(flat, indices[:, 1], axis=1) * values
     summed = ops.segment_sum(ops.transpose(gathered), indices[:, 0], num_segments=dense_shape[0])

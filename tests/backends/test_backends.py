@@ -194,6 +194,27 @@ def test_nan_and_inf_stay_local(implementation):
 
 
 @pytest.mark.parametrize("implementation", [1, 2, 3])
+@pytest.mark.parametrize("policy, tolerance", [("mixed_float16", 5e-3), ("mixed_bfloat16", 3e-2)])
+def test_mixed_precision_forward_and_gradients(policy, tolerance, implementation):
+    """Computed in half precision with float32 weights, on every backend (PyTorch's CPU sparse
+    products have no half kernels: implementation 3 runs them in float32 there)."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 6, 7, 3)).astype("float32")
+    layer = LocallyConnected2D(4, (3, 2), strides=(1, 2), padding="same", implementation=implementation, dtype=policy)
+    layer.build(x.shape)
+    kernel, bias = (rng.standard_normal(w.shape).astype("float32") for w in layer.get_weights())
+    layer.set_weights([kernel, bias])
+    y = layer(x)
+    assert keras.backend.standardize_dtype(y.dtype) == policy.split("_")[1]
+    probe = rng.standard_normal(y.shape).astype("float32")
+    expected, expected_gradients = reference(x, kernel, bias, (3, 2), (1, 2), "same", "channels_last", probe)
+    actual = [numpy(y).astype("float32")] + [g.astype("float32") for g in gradients(layer, x, probe)]
+    for name, got, wanted in zip(("output", "input gradient", "kernel gradient", "bias gradient"),
+                                 actual, [expected] + list(expected_gradients)):
+        assert np.abs(got - wanted).max() <= tolerance * np.abs(wanted).max(), name
+
+
+@pytest.mark.parametrize("implementation", [1, 2, 3])
 def test_integer_inputs_are_computed_as_floats(implementation):
     """Integer arrays (what R integer vectors arrive as) give the float32 result of the
     same values. Keras' autocast casts only floating inputs; Conv2D itself fails on
