@@ -324,21 +324,32 @@ def _in_xla_function() -> bool:
     return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
-# Calibrated by `make bench` on a 2-core CPU (docs/performance.md): the dense masked
-# product wins while the dense kernel is small in absolute terms and not much larger than
-# the useful weights; otherwise the patches product wins. The sparse product never won a
-# case, so "auto" does not pick it. bench/backends.py checks the same rule per backend: on
-# TensorFlow, JAX and PyTorch it picked the fastest implementation on every case, so one
-# rule serves all three.
+# Calibrated by `make bench` on a 2-core CPU (docs/performance.md, bench/backends.py):
+# - Every backend: the dense masked product (2) wins while the dense kernel is small in
+#   absolute terms and not much larger than the useful weights; otherwise the patches
+#   product (1) wins over 2.
+# - PyTorch: its sparse product (3, CSR with SDDMM gradients) beats both with few filters,
+#   where the patches product spends its time building patches rather than multiplying:
+#   with at most 8 filters on every shape measured (t3/t1 0.17-0.94, 24 shapes), and with
+#   at most 16 for channels_first inputs, whose patches cost PyTorch 1.5-3.5x more
+#   (t3/t1 0.29-0.71). With more filters 1 wins (t3/t1 1.1-2.5) but for some
+#   channels_first shapes (0.47-1.53 at 32 filters). On TensorFlow and JAX, 3 never won.
 AUTO_DENSE_MAX_ENTRIES = 1_000_000
 AUTO_DENSE_MAX_RATIO = 12
+AUTO_TORCH_SPARSE_MAX_FILTERS = {"channels_last": 8, "channels_first": 16}
 
 
-def choose_implementation(geometry: Geometry, channels: int, filters: int, max_dense_entries: int) -> int:
-    """The cost model of implementation="auto": 2 for small dense kernels, else 1.
+def choose_implementation(geometry: Geometry, channels: int, filters: int, max_dense_entries: int,
+                          channels_first: bool = False, backend: str | None = None) -> int:
+    """The cost model of implementation="auto" on `backend` (the active one by default):
+    3 for few filters on PyTorch, else 2 for small dense kernels, else 1.
 
     Never picks 2 when its dense kernel would exceed `max_dense_entries` (the budget).
     """
+    backend = backend or keras.backend.backend()
+    data_format = "channels_first" if channels_first else "channels_last"
+    if backend == "torch" and filters <= AUTO_TORCH_SPARSE_MAX_FILTERS[data_format]:
+        return 3
     dense = dense_kernel_size(geometry, channels, filters)
     useful = geometry.num_outputs * geometry.num_taps * channels * filters
     if dense <= min(max_dense_entries, AUTO_DENSE_MAX_ENTRIES) and dense <= AUTO_DENSE_MAX_RATIO * useful:

@@ -166,7 +166,7 @@ class LocallyConnected(keras.layers.Layer):
         if self.resolved_implementation is None:
             itemsize = np.dtype(self.variable_dtype).itemsize
             self.resolved_implementation = implementations.choose_implementation(
-                geometry, channels, self.filters, DENSE_KERNEL_BUDGET_BYTES // itemsize
+                geometry, channels, self.filters, DENSE_KERNEL_BUDGET_BYTES // itemsize, self._channels_first
             )
         self._check_memory(geometry, channels, input_shape)
         self.kernel = self.add_weight(
@@ -305,8 +305,8 @@ _ARGUMENTS_DOC = """
         kernel_constraint, bias_constraint: constraints or None.
         implementation: 1 (patches and one batched matmul over positions), 2 (one matmul
             with a dense masked kernel; refused over `set_dense_kernel_budget()`), 3 (one
-            sparse matmul), or `"auto"` (chosen at build from the shapes; the choice is
-            saved with the model). Same weights, same results; only speed and memory differ.
+            sparse matmul), or `"auto"` (chosen at build from the shapes and the backend;
+            the choice is saved with the model). Same weights, same results; only speed and memory differ.
         batch_size: fixed batch size, checked against the input when the layer is built.
         weights: initial `[kernel, bias]` in this layer's layout, set when it is built.
         **kwargs: Keras layer arguments (`name`, `dtype`, `trainable`, `input_shape`).

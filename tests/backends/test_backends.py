@@ -193,6 +193,22 @@ def test_nan_and_inf_stay_local(implementation):
     np.testing.assert_allclose(y[finite], expected[finite], **TOLERANCE)
 
 
+@pytest.mark.parametrize("spatial, channels, filters, data_format, on_torch, elsewhere", [
+    ((8, 8), 4, 8, "channels_last", 3, 2),
+    ((28, 28), 1, 8, "channels_last", 3, 1),
+    ((16, 16), 8, 16, "channels_last", 1, 1),
+    ((32, 32), 16, 32, "channels_last", 1, 1),
+    ((24, 24), 16, 16, "channels_first", 3, 1),
+    ((24, 24), 16, 32, "channels_first", 1, 1),
+    ((6,), 2, 3, "channels_last", 3, 2),
+])
+def test_auto_chooses_per_backend(spatial, channels, filters, data_format, on_torch, elsewhere):
+    """The cost model knows the backend: PyTorch's sparse product wins with few filters."""
+    layer = LAYERS[len(spatial)](filters, 3, data_format=data_format, implementation="auto")
+    layer.build((None,) + input_shape(spatial, channels, data_format))
+    assert layer.resolved_implementation == (on_torch if BACKEND == "torch" else elsewhere)
+
+
 @pytest.mark.parametrize("implementation", [1, 2, 3])
 @pytest.mark.parametrize("policy, tolerance", [("mixed_float16", 5e-3), ("mixed_bfloat16", 3e-2)])
 def test_mixed_precision_forward_and_gradients(policy, tolerance, implementation):
