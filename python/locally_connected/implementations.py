@@ -329,11 +329,14 @@ def _in_xla_function() -> bool:
 #   absolute terms and not much larger than the useful weights; otherwise the patches
 #   product (1) wins over 2.
 # - PyTorch: its sparse product (3, CSR with SDDMM gradients) beats both with few filters,
-#   where the patches product spends its time building patches rather than multiplying:
-#   with at most 8 filters on every shape measured (t3/t1 0.17-0.94, 24 shapes), and with
-#   at most 16 for channels_first inputs, whose patches cost PyTorch 1.5-3.5x more
-#   (t3/t1 0.29-0.71). With more filters 1 wins (t3/t1 1.1-2.5) but for some
-#   channels_first shapes (0.47-1.53 at 32 filters). On TensorFlow and JAX, 3 never won.
+#   where the patches product spends its time building patches rather than multiplying.
+#   Measured t3/t1 (the 8 bench cases and 32 more shapes: 4 inputs x 4, 8, 16, 32 filters x
+#   both data formats): at most 8 filters 0.17-0.94 (18 shapes); 16 filters 0.29-1.04 for
+#   channels_first, whose patches cost PyTorch 1.5-3.5x more (5 shapes), but 0.84-2.2 for
+#   channels_last (5); 32 filters and more 1.3-2.5 for channels_last but 0.47-1.53 for
+#   channels_first. The rule below misses by 1.19x (28x28x1, 16 filters), 1.18x and 2.1x
+#   (channels_first 32x32x4 and 28x28x1, 32 filters) on those shapes, where the 1.15x target
+#   is not met. On TensorFlow and JAX, 3 never won.
 AUTO_DENSE_MAX_ENTRIES = 1_000_000
 AUTO_DENSE_MAX_RATIO = 12
 AUTO_TORCH_SPARSE_MAX_FILTERS = {"channels_last": 8, "channels_first": 16}
