@@ -159,12 +159,15 @@ def _torch_recipe_step(case: dict, x_numpy, probe_numpy):
     return run
 
 
-def _our_layer(case: dict, implementation):
+def _our_layer_class(case: dict) -> type:
     from locally_connected import LocallyConnected1D, LocallyConnected2D
 
-    layer_class = LocallyConnected2D if len(case["spatial"]) == 2 else LocallyConnected1D
-    return layer_class(case["filters"], case["kernel"], strides=case["strides"],
-                       data_format=case["data_format"], implementation=implementation)
+    return LocallyConnected2D if len(case["spatial"]) == 2 else LocallyConnected1D
+
+
+def _our_layer(case: dict, implementation):
+    return _our_layer_class(case)(case["filters"], case["kernel"], strides=case["strides"],
+                                  data_format=case["data_format"], implementation=implementation)
 
 
 def _conv_layer(case: dict):
@@ -187,7 +190,7 @@ def _variant_run(case: dict, variant: str, x, probe, row: dict):
             row["note"] = "no native builder for this rank"
             return None
         layer = native_patches.native_patches_layer(
-            type(_our_layer(case, 1)), case["filters"], case["kernel"], strides=case["strides"],
+            _our_layer_class(case), case["filters"], case["kernel"], strides=case["strides"],
             data_format=case["data_format"])
         return _keras_layer_step(layer, x, probe)
     if variant.startswith("ours"):

@@ -201,9 +201,14 @@ def sparse_matmul(inputs, kernel, geometry: Geometry, channels_first: bool):
     key = (geometry, channels, filters, channels_first)
     flat = ops.reshape(inputs, (-1, geometry.num_inputs * channels))
     flat = ops.pad(flat, [(0, 0), (0, 1)])  # the zero input that padding taps read
-    dense_shape = (geometry.num_outputs * filters, geometry.num_inputs * channels + 1)
-    result = _sparse_dense_matmul(key, ops.reshape(kernel, (-1,)), dense_shape, flat)
+    result = _sparse_dense_matmul(key, ops.reshape(kernel, (-1,)), _sparse_shape(geometry, channels, filters), flat)
     return ops.reshape(result, (-1, geometry.num_outputs, filters))
+
+
+def _sparse_shape(geometry: Geometry, channels: int, filters: int) -> tuple[int, int]:
+    """Implementation 3's sparse matrix: a row per (output, filter), a column per input
+    feature plus the zero input that padding taps read."""
+    return geometry.num_outputs * filters, geometry.num_inputs * channels + 1
 
 
 @functools.lru_cache(maxsize=16)
@@ -212,7 +217,7 @@ def _csr_plan(geometry: Geometry, channels: int, filters: int, channels_first: b
     column of every entry, the kernel entry each one holds), and for every kernel entry its
     place in `S`'s CSR order."""
     indices = _sparse_indices(geometry, channels, filters, channels_first)
-    sizes = (geometry.num_outputs * filters, geometry.num_inputs * channels + 1)
+    sizes = _sparse_shape(geometry, channels, filters)
 
     def csr(row: np.ndarray, column: np.ndarray, rows: int):
         order = np.lexsort((column, row))
@@ -245,20 +250,21 @@ def _torch_sparse_product():
     class SparseProduct(torch.autograd.Function):
         @staticmethod
         def forward(ctx, values, flat, plan, dense_shape):
-            ctx.save_for_backward(values, flat)
-            ctx.plan, ctx.dense_shape = plan, dense_shape
             (pointers, columns, order), _, _ = plan
-            return (_csr_tensor(pointers, columns, values[order], dense_shape) @ flat.T).T
+            matrix = _csr_tensor(pointers, columns, values[order], dense_shape)
+            ctx.save_for_backward(values, flat)
+            # The matrix is also the pattern that the kernel's gradient samples.
+            ctx.matrix, ctx.plan, ctx.dense_shape = matrix, plan, dense_shape
+            return (matrix @ flat.T).T
 
         @staticmethod
         def backward(ctx, grad):
             values, flat = ctx.saved_tensors
-            (pointers, columns, order), (t_pointers, t_columns, t_order), place = ctx.plan
+            _, (t_pointers, t_columns, t_order), place = ctx.plan
             values_grad = flat_grad = None
             grad_rows = grad.T.contiguous()
             if ctx.needs_input_grad[0]:
-                pattern = _csr_tensor(pointers, columns, values[order], ctx.dense_shape)
-                values_grad = torch.sparse.sampled_addmm(pattern, grad_rows, flat, beta=0.0).values()[place]
+                values_grad = torch.sparse.sampled_addmm(ctx.matrix, grad_rows, flat, beta=0.0).values()[place]
             if ctx.needs_input_grad[1]:
                 transposed = _csr_tensor(t_pointers, t_columns, values[t_order], ctx.dense_shape[::-1])
                 flat_grad = (transposed @ grad_rows).T
@@ -343,15 +349,14 @@ AUTO_TORCH_SPARSE_MAX_FILTERS = {"channels_last": 8, "channels_first": 16}
 
 
 def choose_implementation(geometry: Geometry, channels: int, filters: int, max_dense_entries: int,
-                          channels_first: bool = False, backend: str | None = None) -> int:
-    """The cost model of implementation="auto" on `backend` (the active one by default):
-    3 for few filters on PyTorch, else 2 for small dense kernels, else 1.
+                          channels_first: bool) -> int:
+    """The cost model of implementation="auto" on the active backend: 3 for few filters on
+    PyTorch, else 2 for small dense kernels, else 1.
 
     Never picks 2 when its dense kernel would exceed `max_dense_entries` (the budget).
     """
-    backend = backend or keras.backend.backend()
     data_format = "channels_first" if channels_first else "channels_last"
-    if backend == "torch" and filters <= AUTO_TORCH_SPARSE_MAX_FILTERS[data_format]:
+    if keras.backend.backend() == "torch" and filters <= AUTO_TORCH_SPARSE_MAX_FILTERS[data_format]:
         return 3
     dense = dense_kernel_size(geometry, channels, filters)
     useful = geometry.num_outputs * geometry.num_taps * channels * filters
