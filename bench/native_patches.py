@@ -1,7 +1,7 @@
-"""Implementation 1 with each backend's own patch builder instead of ours (issue 13): PyTorch
+"""Implementation 1 with each backend's own patch builder instead of ours: PyTorch
 `F.unfold`, JAX `lax.conv_general_dilated_patches`, TensorFlow `tf.image.extract_patches`.
 
-Same kernel layout and same maths as `implementations.patches_matmul` (the kernel's rows are
+Same kernel layout and same maths as implementation 1 (`implementations.Patches`) (the kernel's rows are
 reordered to the builder's feature order, as ours does for channels_first): bench/backends.py
 times it next to ours as the variant "ours 1, native patches". It is not in the package: it
 lost on every case where "auto" would run implementation 1 (docs/performance.md).
@@ -12,7 +12,6 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from locally_connected import implementations
 from locally_connected.geometry import Geometry
 
 
@@ -60,7 +59,7 @@ def _patches(inputs, geometry: Geometry, channels_first: bool):
 
 
 def native_patches_matmul(inputs, kernel, geometry: Geometry, channels_first: bool):
-    """`(batch, positions, filters)`, as `implementations.patches_matmul` returns."""
+    """`(batch, positions, filters)`, as implementation 1 (`implementations.Patches`) returns."""
     patches, taps_major = _patches(inputs, geometry, channels_first)
     kernel_taps_major = not channels_first
     if taps_major != kernel_taps_major:
@@ -76,8 +75,7 @@ def native_patches_layer(layer_class: type, *args, **kwargs):
 
     class NativePatches(layer_class):
         def call(self, inputs):
-            geometry = self._geometry(self._split_shape(inputs.shape)[0])
-            outputs = native_patches_matmul(inputs, self.kernel, geometry, self._channels_first)
-            return implementations.finish(outputs, geometry, self.bias, self._channels_first)
+            outputs = native_patches_matmul(inputs, self.kernel, self._plan.geometry, self._channels_first)
+            return self._in_output_layout(outputs)
 
     return NativePatches(*args, implementation=1, **kwargs)

@@ -1,20 +1,18 @@
 """Locally connected (unshared-weight convolution) layers for Keras 3."""
 
+from locally_connected import distribution, tf_keras_weights
 from locally_connected._version import __version__
-from locally_connected.layers import (
-    LocallyConnected1D,
-    LocallyConnected2D,
-    LocallyConnected3D,
-    set_dense_kernel_budget,
-)
-# Importing it teaches Keras' .h5 reader tf-keras's kernel layouts.
-from locally_connected import tf_keras_weights
-from locally_connected import distribution
 from locally_connected.front_door import (
     compose_layer,
     layer_locally_connected_1d,
     layer_locally_connected_2d,
     layer_locally_connected_3d,
+)
+from locally_connected.layers import (
+    LocallyConnected1D,
+    LocallyConnected2D,
+    LocallyConnected3D,
+    set_dense_kernel_budget,
 )
 
 __all__ = [

@@ -13,6 +13,7 @@ import re
 
 import keras
 
+from locally_connected import _keras_internals
 from locally_connected.layers import LocallyConnected
 
 # The default names Keras gives the layers: locally_connected2d, locally_connected2d_1, ...
@@ -115,7 +116,7 @@ def _pattern_entries(axis: str):
 
 
 def _model_entries(model, axis: str, shards: int):
-    layers = [layer for layer in model._flatten_layers() if isinstance(layer, LocallyConnected)]
+    layers = [layer for layer in _keras_internals.flatten_layers(model) if isinstance(layer, LocallyConnected)]
     if not layers:
         raise ValueError(f"`model_or_mesh` ({model.name!r}) holds no locally connected layer to shard.")
     for layer in layers:

@@ -14,7 +14,6 @@ from typing import Any
 import keras
 import numpy as np
 
-from locally_connected import _arguments
 from locally_connected.layers import LocallyConnected, LocallyConnected1D, LocallyConnected2D, LocallyConnected3D
 
 _OBJECT_ACCEPTED = (
@@ -51,69 +50,56 @@ def compose_layer(object: Any, layer: keras.layers.Layer) -> Any:
     raise TypeError(f"{_OBJECT_ACCEPTED}. Received: object of type {type(object).__name__}.")
 
 
-def _layer_kwargs(batch_size, name, trainable, weights, kwargs) -> dict:
-    """The optional arguments R keras drops when NULL, validated; `kwargs` takes
-    `input_shape` and `dtype` so the layer can start a Sequential model."""
-    unknown = sorted(set(kwargs) - {"input_shape", "dtype"})
-    if unknown:
-        raise TypeError(
-            f"Unknown argument(s) {unknown}: the extra arguments accepted are input_shape and dtype."
-        )
-    result = {"batch_size": _arguments.optional_integer(batch_size, "batch_size")}
-    if "input_shape" in kwargs and kwargs["input_shape"] is not None:
-        result["input_shape"] = _arguments.shape(kwargs["input_shape"], "input_shape")
-    if kwargs.get("dtype") is not None:
-        result["dtype"] = kwargs["dtype"]
-    if name is not None:
-        if not isinstance(name, str):
-            raise TypeError(f"`name` must be a string or None. Received: name={name!r}.")
-        result["name"] = name
-    if trainable is not None:
-        result["trainable"] = _arguments.boolean(trainable, "trainable")
-    if weights is not None:
-        result["weights"] = weights
-    return result
+#: Keras layer arguments that R keras' signature names between `batch_size` and
+#: `weights` (Keras 3 layers take them as keyword arguments).
+_R_KERAS_LAYER_ARGUMENTS = ("name", "trainable")
+#: What R's `...` may pass on: the arguments that let the layer start a Sequential model.
+_DOTS_ARGUMENTS = ("input_shape", "dtype")
 
 
-def _required(value: Any, name: str) -> Any:
-    if value is None:
-        raise TypeError(f"`{name}` is required.")
-    return value
-
-
-def _r_signature(default_strides: Any) -> inspect.Signature:
-    """R keras 2.x's signature: names, order and defaults, then `...` as **kwargs."""
-    defaults = {
-        "object": None, "filters": None, "kernel_size": None, "strides": default_strides,
-        "padding": "valid", "data_format": None, "activation": None, "use_bias": True,
-        "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
-        "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
-        "kernel_constraint": None, "bias_constraint": None, "implementation": 1,
-        "batch_size": None, "name": None, "trainable": None, "weights": None,
-    }
+def _r_signature(layer_class: type[LocallyConnected]) -> inspect.Signature:
+    """R keras 2.x's signature, from the layer class's own: `object`, the class's arguments
+    with `name` and `trainable` before `weights` (where R keras has them), then `...` as
+    **kwargs. Every default is the class's; R keras drops NULL `name`/`trainable`."""
     positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    parameters = [inspect.Parameter(n, positional, default=d) for n, d in defaults.items()]
+    parameters = [inspect.Parameter("object", positional, default=None)]
+    for parameter in inspect.signature(layer_class).parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            continue
+        if parameter.name == "weights":
+            parameters += [inspect.Parameter(n, positional, default=None) for n in _R_KERAS_LAYER_ARGUMENTS]
+        default = None if parameter.default is inspect.Parameter.empty else parameter.default
+        parameters.append(inspect.Parameter(parameter.name, positional, default=default))
     parameters.append(inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD))
     return inspect.Signature(parameters)
 
 
-def _front_door(layer_class: type[LocallyConnected], default_strides: Any, name: str, doc: str):
-    signature = _r_signature(default_strides)
+def _front_door(layer_class: type[LocallyConnected], name: str, doc: str):
+    signature = _r_signature(layer_class)
 
     def front_door(*args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         arguments = dict(bound.arguments)
         object, extra = arguments.pop("object"), arguments.pop("kwargs")
-        optional = _layer_kwargs(
-            *(arguments.pop(n) for n in ("batch_size", "name", "trainable", "weights")), extra
-        )
+        unknown = sorted(set(extra) - set(_DOTS_ARGUMENTS))
+        if unknown:
+            raise TypeError(
+                f"Unknown argument(s) {unknown}: the extra arguments accepted are "
+                f"{' and '.join(_DOTS_ARGUMENTS)}."
+            )
         for required in ("filters", "kernel_size"):
-            _required(arguments[required], required)
+            if arguments[required] is None:
+                raise TypeError(f"`{required}` is required.")
+        # None means the default, as R keras drops NULL arguments.
+        arguments.update(extra)
+        for optional in _R_KERAS_LAYER_ARGUMENTS + _DOTS_ARGUMENTS:
+            if arguments.get(optional, 0) is None:
+                del arguments[optional]
         with warnings.catch_warnings():
             # input_shape is part of this signature (R keras passes it), not a misuse.
             warnings.filterwarnings("ignore", message="Do not pass an `input_shape`", category=UserWarning)
-            layer = layer_class(**arguments, **optional)
+            layer = layer_class(**arguments)
         return compose_layer(object, layer)
 
     front_door.__signature__ = signature
@@ -124,7 +110,6 @@ def _front_door(layer_class: type[LocallyConnected], default_strides: Any, name:
 
 layer_locally_connected_2d = _front_door(
     LocallyConnected2D,
-    (1, 1),
     "layer_locally_connected_2d",
     """Locally connected 2D layer with R keras' signature, composed with `object`.
 
@@ -145,7 +130,6 @@ layer_locally_connected_2d = _front_door(
 
 layer_locally_connected_1d = _front_door(
     LocallyConnected1D,
-    1,
     "layer_locally_connected_1d",
     """Locally connected 1D layer with R keras' signature, composed with `object`.
 
@@ -156,7 +140,6 @@ layer_locally_connected_1d = _front_door(
 
 layer_locally_connected_3d = _front_door(
     LocallyConnected3D,
-    (1, 1, 1),
     "layer_locally_connected_3d",
     """Locally connected 3D layer with the signature of `layer_locally_connected_2d`, composed
     with `object`.

@@ -73,9 +73,7 @@ class Geometry:
         Outputs and taps are both in row-major order of their spatial indices.
         """
         per_dim = []
-        for n, k, s, o, before in zip(
-            self.input_size, self.kernel_size, self.strides, self.output_size, self.pad_before
-        ):
+        for k, s, o, before in zip(self.kernel_size, self.strides, self.output_size, self.pad_before):
             position = np.arange(o)[:, None] * s + np.arange(k)[None, :] - before
             per_dim.append(position)
         rank = len(per_dim)

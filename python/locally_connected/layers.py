@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
 from keras import activations, constraints, initializers, ops, regularizers
 
-from locally_connected import _arguments, implementations
+from locally_connected import _arguments, _keras_internals, keras2
 from locally_connected.geometry import Geometry
+from locally_connected.implementations import IMPLEMENTATIONS, choose_implementation, set_dense_kernel_budget
+from locally_connected.plan import Plan
 
-#: Largest dense masked kernel (bytes) that implementation 2 may allocate.
-DENSE_KERNEL_BUDGET_BYTES = 2 * 1024**3
-
-
-def set_dense_kernel_budget(num_bytes: int) -> None:
-    """Sets the largest dense masked kernel, in bytes, that `implementation=2` may allocate."""
-    global DENSE_KERNEL_BUDGET_BYTES
-    DENSE_KERNEL_BUDGET_BYTES = _arguments.integer(num_bytes, "num_bytes", maximum=None)
+__all__ = ["LocallyConnected", "LocallyConnected1D", "LocallyConnected2D", "LocallyConnected3D",
+           "set_dense_kernel_budget"]
 
 
 class LocallyConnected(keras.layers.Layer):
@@ -29,7 +26,10 @@ class LocallyConnected(keras.layers.Layer):
     The kernel has shape `(num_output_positions, prod(kernel_size) * input_channels,
     filters)`, features ordered `(*kernel_size, channels)` for channels_last and
     `(channels, *kernel_size)` for channels_first, for every `implementation`; the bias
-    has shape `(*output_size, filters)`. This is tf-keras implementation 1's layout.
+    has shape `(*output_size, filters)` (docs/layers.md, "Weight layout").
+
+    At `build` the layer makes its `Plan` (geometry, channels, filters, data format,
+    dtype) and its implementation from it; `call` runs that implementation.
     """
 
     def __init__(
@@ -56,8 +56,7 @@ class LocallyConnected(keras.layers.Layer):
         **kwargs: Any,
     ) -> None:
         activity_regularizer = _keras_object(regularizers.get, activity_regularizer, "activity_regularizer")
-        if kwargs.get("dtype") is not None:
-            _keras_object(keras.dtype_policies.get, kwargs["dtype"], "dtype")
+        _check_keras_arguments(kwargs)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.rank = rank
         self.filters = _arguments.integer(filters, "filters")
@@ -80,20 +79,26 @@ class LocallyConnected(keras.layers.Layer):
             else None if resolved_implementation is None
             else _arguments.implementation(resolved_implementation)
         )
-        # TensorFlow's sparse matmul has no XLA kernel: Keras's jit_compile="auto" (XLA on
-        # GPU machines) must not compile implementation 3 there.
-        self.supports_jit = not (self.resolved_implementation == 3 and keras.backend.backend() == "tensorflow")
+        self._update_supports_jit()
         self.batch_size = _arguments.optional_integer(batch_size, "batch_size")
-        self._initial_weights = None if weights is None else _weight_list(weights)
+        self._initial_weights = _weight_list(weights)
+        self._plan: Plan | None = None
+        self._implementation = None
         self.input_spec = keras.InputSpec(ndim=rank + 2)
         input_shape = getattr(self, "_input_shape_arg", None)
-        if input_shape is not None and len(input_shape) != rank + 1:
-            raise ValueError(
-                f"`input_shape` must have {rank + 1} entries ({rank} spatial dims and channels, "
-                f"without the batch). Received: input_shape={tuple(input_shape)}."
-            )
         if input_shape is not None:
+            if len(input_shape) != rank + 1:
+                raise ValueError(
+                    f"`input_shape` must have {rank + 1} entries ({rank} spatial dims and channels, "
+                    f"without the batch). Received: input_shape={tuple(input_shape)}."
+                )
             self.build((self.batch_size,) + tuple(input_shape))
+
+    def _update_supports_jit(self) -> None:
+        # Keras' jit_compile="auto" (XLA on GPU machines) must not compile an implementation
+        # that XLA cannot compile on this backend.
+        implementation = IMPLEMENTATIONS.get(self.resolved_implementation)
+        self.supports_jit = implementation is None or implementation.supports_jit(keras.backend.backend())
 
     @property
     def _channels_first(self) -> bool:
@@ -108,8 +113,8 @@ class LocallyConnected(keras.layers.Layer):
     def _geometry(self, spatial: tuple[int, ...]) -> Geometry:
         return Geometry(spatial, self.kernel_size, self.strides, self.padding)
 
-    def _checked_geometry(self, input_shape: tuple) -> tuple[Geometry, int]:
-        """The geometry and channel count of `input_shape`, or a clear error."""
+    def _checked_plan(self, input_shape: tuple) -> Plan:
+        """The plan of this layer on `input_shape`, or a clear error."""
         if len(input_shape) != self.rank + 2:
             raise ValueError(
                 f"{type(self).__name__} expects inputs of rank {self.rank + 2} "
@@ -136,42 +141,35 @@ class LocallyConnected(keras.layers.Layer):
                 f"and padding={self.padding!r} does not fit the input's spatial size {spatial}. "
                 "Use a smaller kernel_size or padding='same'."
             )
-        return geometry, channels
+        return Plan(geometry, channels, self.filters, self._channels_first, self.variable_dtype)
 
-    def _check_memory(self, geometry: Geometry, channels: int, input_shape: tuple) -> None:
-        """Refuses kernels larger than the machine and dense kernels over the budget."""
-        itemsize = np.dtype(self.variable_dtype).itemsize
-        kernel_entries = geometry.num_outputs * geometry.num_taps * channels * self.filters
+    def _check_memory(self, plan: Plan, input_shape: tuple) -> None:
+        """Refuses kernels larger than the machine, and what the implementation refuses."""
         memory = _physical_memory_bytes()
-        if memory is not None and kernel_entries * itemsize > memory:
+        entries = plan.kernel_entries
+        if memory is not None and entries * plan.itemsize > memory:
             raise ValueError(
-                f"{type(self).__name__} '{self.name}' would need a kernel of {kernel_entries:,} "
-                f"entries ({kernel_entries * itemsize / 2**30:,.1f} GiB) for input shape {input_shape}, "
+                f"{type(self).__name__} '{self.name}' would need a kernel of {entries:,} "
+                f"entries ({entries * plan.itemsize / 2**30:,.1f} GiB) for input shape {input_shape}, "
                 f"more than this machine's memory ({memory / 2**30:,.1f} GiB): check `kernel_size` "
                 f"({self.kernel_size}) and `filters` ({self.filters})."
             )
-        if self.resolved_implementation == 2:
-            size = implementations.dense_kernel_size(geometry, channels, self.filters)
-            if size * itemsize > DENSE_KERNEL_BUDGET_BYTES:
-                raise ValueError(
-                    f"`implementation` = 2 would allocate a dense masked kernel of {size:,} entries "
-                    f"({size * itemsize / 2**30:.2f} GiB) for input shape {input_shape}, more than the "
-                    f"budget of {DENSE_KERNEL_BUDGET_BYTES / 2**30:.2f} GiB. Use implementation 1 "
-                    "or 3, or raise the budget with locally_connected.set_dense_kernel_budget()."
-                )
+        error = IMPLEMENTATIONS[self.resolved_implementation].memory_error(plan)
+        if error is not None:
+            raise ValueError(f"{type(self).__name__} '{self.name}' with input shape {input_shape}: {error}")
 
     def build(self, input_shape) -> None:
         input_shape = tuple(input_shape)
-        geometry, channels = self._checked_geometry(input_shape)
+        plan = self._checked_plan(input_shape)
         if self.resolved_implementation is None:
-            itemsize = np.dtype(self.variable_dtype).itemsize
-            self.resolved_implementation = implementations.choose_implementation(
-                geometry, channels, self.filters, DENSE_KERNEL_BUDGET_BYTES // itemsize, self._channels_first
-            )
-        self._check_memory(geometry, channels, input_shape)
+            self.resolved_implementation = choose_implementation(plan)
+            self._update_supports_jit()
+        self._check_memory(plan, input_shape)
+        self._plan = plan
+        self._implementation = IMPLEMENTATIONS[self.resolved_implementation](plan)
         self.kernel = self.add_weight(
             name="kernel",
-            shape=(geometry.num_outputs, geometry.num_taps * channels, self.filters),
+            shape=plan.kernel_shape,
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
@@ -179,7 +177,7 @@ class LocallyConnected(keras.layers.Layer):
         if self.use_bias:
             self.bias = self.add_weight(
                 name="bias",
-                shape=geometry.output_size + (self.filters,),
+                shape=plan.bias_shape,
                 initializer=self.bias_initializer,
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
@@ -209,12 +207,25 @@ class LocallyConnected(keras.layers.Layer):
         # are computed as floats by every implementation (tf.sparse/torch.sparse need it).
         if "float" not in keras.backend.standardize_dtype(inputs.dtype):
             inputs = ops.cast(inputs, self.compute_dtype)
-        spatial, _ = self._split_shape(inputs.shape)
-        geometry = self._geometry(spatial)
-        compute = implementations.IMPLEMENTATION_FUNCTIONS[self.resolved_implementation]
-        outputs = compute(inputs, self.kernel, geometry, self._channels_first)
-        outputs = implementations.finish(outputs, geometry, self.bias, self._channels_first)
-        return self.activation(outputs)
+        outputs = self._implementation(inputs, self.kernel)
+        return self.activation(self._in_output_layout(outputs))
+
+    def _in_output_layout(self, outputs):
+        """(batch, positions, filters) -> the layer's output layout, plus the bias.
+
+        The bias is stored as `(*output_size, filters)` in every data format; with
+        channels_first it is read in `(filters, *output_size)` order, as tf-keras does.
+        """
+        output_size, filters = self._plan.geometry.output_size, self.filters
+        if self._channels_first:
+            outputs = ops.reshape(ops.transpose(outputs, (0, 2, 1)), (-1, filters) + output_size)
+            if self.bias is not None:
+                outputs = outputs + ops.reshape(self.bias, (filters,) + output_size)
+            return outputs
+        outputs = ops.reshape(outputs, (-1,) + output_size + (filters,))
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return outputs
 
     def compute_output_shape(self, input_shape):
         spatial, _ = self._split_shape(input_shape)
@@ -226,15 +237,27 @@ class LocallyConnected(keras.layers.Layer):
             return (input_shape[0], self.filters) + output_size
         return (input_shape[0],) + output_size + (self.filters,)
 
-    @classmethod
-    def from_config(cls, config: dict) -> "LocallyConnected":
-        # Imported here: tf_keras_weights builds on this module.
-        from locally_connected.tf_keras_weights import keras3_config
+    def load_own_variables(self, store) -> None:
+        """Keras' `.keras` and `.weights.h5` reader: kernels that tf-keras's implementations
+        2 and 3 wrote (tf-keras 2.13+ writes these formats too) are converted to this
+        layer's layout first."""
+        values = {key: store[key] for key in store.keys()}
+        if self.built and "0" in values:
+            values["0"] = keras2.saved_kernel_in_our_layout(values["0"], self._plan, self.name)
+        super().load_own_variables(values)
 
+    def _saved_values_in_our_layout(self, values: list) -> list:
+        """`[kernel, bias]` read from an `.h5` file, the kernel in this layer's layout."""
+        if values and self.built:
+            values[0] = keras2.saved_kernel_in_our_layout(values[0], self._plan, self.name)
+        return values
+
+    @classmethod
+    def from_config(cls, config: dict) -> LocallyConnected:
         with warnings.catch_warnings():
             # A Keras 2 file's batch_input_shape is not a user passing `input_shape`.
             warnings.filterwarnings("ignore", message="Do not pass an `input_shape`", category=UserWarning)
-            return super().from_config(keras3_config(config))
+            return super().from_config(keras2.keras3_config(config))
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -264,6 +287,20 @@ class LocallyConnected(keras.layers.Layer):
         return config
 
 
+def _check_keras_arguments(kwargs: dict) -> None:
+    """The Keras layer arguments this layer checks itself, so that Python and R users get
+    the same errors: `name`, `trainable`, `input_shape` and `dtype`."""
+    name = kwargs.get("name")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"`name` must be a string or None. Received: name={name!r}.")
+    if "trainable" in kwargs:
+        kwargs["trainable"] = _arguments.boolean(kwargs["trainable"], "trainable")
+    if kwargs.get("input_shape") is not None:
+        kwargs["input_shape"] = _arguments.shape(kwargs["input_shape"], "input_shape")
+    if kwargs.get("dtype") is not None:
+        _keras_object(keras.dtype_policies.get, kwargs["dtype"], "dtype")
+
+
 def _keras_object(getter, value: Any, name: str) -> Any:
     """`getter(value)` (activations.get, initializers.get, ...) with the argument named in errors."""
     try:
@@ -279,7 +316,9 @@ def _physical_memory_bytes() -> int | None:
         return None
 
 
-def _weight_list(weights: Any) -> list[np.ndarray]:
+def _weight_list(weights: Any) -> list[np.ndarray] | None:
+    if weights is None:
+        return None
     if not isinstance(weights, (list, tuple)):
         raise TypeError(
             "`weights` must be a list of arrays [kernel, bias] (or [kernel] without bias). "
@@ -461,7 +500,9 @@ for _layer_class, _conv in ((LocallyConnected1D, "Conv1D"), (LocallyConnected2D,
             arguments=_ARGUMENTS_DOC.format(rank=_layer_class.__name__[-2], conv=_conv))
 
 
-# Keras 2 / tf-keras files name the classes bare ("LocallyConnected2D"): Keras 3 finds them
-# by that name too (an entry the user made under that name is kept).
-for _layer_class in (LocallyConnected1D, LocallyConnected2D):  # tf-keras never had a 3D layer
-    keras.saving.get_custom_objects().setdefault(_layer_class.__name__, _layer_class)
+def _h5_values_in_our_layout(layer: keras.layers.Layer, values: list) -> list:
+    return layer._saved_values_in_our_layout(values) if isinstance(layer, LocallyConnected) else values
+
+
+keras2.register_keras2_names((LocallyConnected1D, LocallyConnected2D))  # tf-keras never had a 3D layer
+_keras_internals.convert_values_before_legacy_h5_assignment(_h5_values_in_our_layout)

@@ -1,0 +1,21 @@
+"""Backend-agnostic formulations, the default of every table in `backend`."""
+
+from __future__ import annotations
+
+from keras import ops
+
+
+class SparseProduct:
+    """`flat @ S.T` as a gather and a segment sum: what a backend without a sparse
+    product of its own runs."""
+
+    supports_xla = True
+
+    def __init__(self, indices, dense_shape) -> None:
+        self._rows, self._columns = indices[:, 0], indices[:, 1]
+        self._num_rows = dense_shape[0]
+
+    def __call__(self, values, flat):
+        gathered = ops.take(flat, self._columns, axis=1) * values
+        summed = ops.segment_sum(ops.transpose(gathered), self._rows, num_segments=self._num_rows)
+        return ops.transpose(summed)

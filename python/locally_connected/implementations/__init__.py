@@ -1,0 +1,59 @@
+"""The three implementations, and the cost model that "auto" chooses among them with.
+
+Every implementation takes the same kernel, shaped `(positions, taps * channels,
+filters)` with features ordered `(taps, channels)` for channels_last and `(channels,
+taps)` for channels_first (tf-keras implementation 1's layout), and returns `(batch,
+positions, filters)`. They differ only in speed and memory.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from locally_connected.implementations.base import Implementation
+from locally_connected.implementations.dense import (
+    DenseMasked,
+    dense_kernel_budget_bytes,
+    set_dense_kernel_budget,
+)
+from locally_connected.implementations.patches import Patches
+from locally_connected.implementations.sparse import Sparse
+from locally_connected.plan import Plan
+
+IMPLEMENTATIONS: dict[int, type[Implementation]] = {cls.number: cls for cls in (Patches, DenseMasked, Sparse)}
+
+# The rule of "auto", calibrated by `make bench` on a 2-core CPU (the measurements behind
+# each bound are in docs/performance.md): on PyTorch the sparse product wins with few
+# filters; the dense masked product wins while its matrix is small in absolute terms and
+# not much larger than the real weights; otherwise the patches product wins.
+AUTO_DENSE_MAX_ENTRIES = 1_000_000
+AUTO_DENSE_MAX_RATIO = 12
+AUTO_TORCH_SPARSE_MAX_FILTERS = {"channels_last": 8, "channels_first": 16}
+
+
+def choose_implementation(plan: Plan, backend: str | None = None) -> int:
+    """The implementation "auto" runs for `plan` on `backend` (the active one by default).
+
+    Never picks 2 when its dense kernel would exceed the budget
+    (`set_dense_kernel_budget`).
+    """
+    backend = backend or keras.backend.backend()
+    data_format = "channels_first" if plan.channels_first else "channels_last"
+    if backend == "torch" and plan.filters <= AUTO_TORCH_SPARSE_MAX_FILTERS[data_format]:
+        return Sparse.number
+    dense = DenseMasked.dense_entries(plan)
+    budget_entries = dense_kernel_budget_bytes() // plan.itemsize
+    if dense <= min(budget_entries, AUTO_DENSE_MAX_ENTRIES) and dense <= AUTO_DENSE_MAX_RATIO * plan.kernel_entries:
+        return DenseMasked.number
+    return Patches.number
+
+
+__all__ = [
+    "IMPLEMENTATIONS",
+    "DenseMasked",
+    "Implementation",
+    "Patches",
+    "Sparse",
+    "choose_implementation",
+    "set_dense_kernel_budget",
+]

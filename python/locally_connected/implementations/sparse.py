@@ -1,0 +1,49 @@
+"""Implementation 3: one sparse-dense matmul over the kernel's entries only."""
+
+from __future__ import annotations
+
+import numpy as np
+from keras import ops
+
+from locally_connected import backend
+from locally_connected.implementations.base import Implementation
+from locally_connected.plan import Plan
+
+
+class Sparse(Implementation):
+    """`flat @ S.T`, `S` the `(positions * filters, inputs * channels + 1)` sparse matrix
+    whose value vector is the flattened kernel itself; taps that read padding point at the
+    last column, a zero input. The product is the active backend's own
+    (`backend.SPARSE_PRODUCTS`)."""
+
+    number = 3
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(plan)
+        self._product = backend.sparse_product(sparse_indices(plan), sparse_shape(plan))
+
+    def __call__(self, inputs, kernel):
+        plan = self.plan
+        flat = ops.reshape(inputs, (-1, plan.input_features))
+        flat = ops.pad(flat, [(0, 0), (0, 1)])  # the zero input that padding taps read
+        result = self._product(ops.reshape(kernel, (-1,)), flat)
+        return ops.reshape(result, (-1, plan.geometry.num_outputs, plan.filters))
+
+    @classmethod
+    def supports_jit(cls, backend_name: str) -> bool:
+        return backend.sparse_product_class(backend_name).supports_xla
+
+
+def sparse_shape(plan: Plan) -> tuple[int, int]:
+    """A row per (output, filter), a column per input feature plus the zero input."""
+    return plan.geometry.num_outputs * plan.filters, plan.input_features + 1
+
+
+def sparse_indices(plan: Plan) -> np.ndarray:
+    """int64 `(kernel entries, 2)`: the `(row, column)` of every kernel entry in `S`, in
+    the kernel's own order, so that the flattened kernel is the value vector as it is."""
+    rows = plan.kernel_rows  # (positions * features, 2): column, output
+    filter_index = np.arange(plan.filters, dtype=np.int64)
+    row = rows[:, 1:2] * plan.filters + filter_index[None, :]
+    column = np.broadcast_to(rows[:, 0:1], row.shape)
+    return np.stack([row.ravel(), column.ravel()], axis=1)
