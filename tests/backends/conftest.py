@@ -9,6 +9,7 @@ without it.
 """
 
 import os
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -16,6 +17,9 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
+
+# The helpers and oracles shared by the suites (tests/support).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "support"))
 
 BACKENDS = ("tensorflow", "jax", "torch")
 

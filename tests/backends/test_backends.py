@@ -1,7 +1,7 @@
 """The layers on every Keras backend: the same file runs once per backend
 (KERAS_BACKEND=jax, torch, tensorflow) in `.venv-backends` (NumPy 2).
 
-- Forward parity with a pure NumPy reference (tests/python/reference.py: explicit patches
+- Forward parity with a pure NumPy reference (tests/support/reference.py: explicit patches
   and an einsum, in float64, written from Conv's definition, not from the package's
   geometry code), for implementations 1, 2, 3, both paddings and both data formats, 1D,
   2D and 3D:
@@ -31,10 +31,11 @@ import keras
 import numpy as np
 import pytest
 
-from locally_connected import LocallyConnected1D, LocallyConnected2D, LocallyConnected3D
+from locally_connected import LocallyConnected1D, LocallyConnected2D, LocallyConnected3D, backend
 
-# The NumPy reference both suites check against (also when this file runs as a script).
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "python"))
+# The shared helpers and NumPy reference (also when this file runs as a script).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "support"))
+from helpers import fit_position_scale, input_shape, random_weights  # noqa: E402
 from reference import locally_connected as reference  # noqa: E402
 
 BACKEND = keras.backend.backend()
@@ -94,10 +95,6 @@ def gradients(layer, x, probe):
     return [g.numpy() for g in tape.gradient(loss, [inputs] + [v.value for v in variables])]
 
 
-def input_shape(spatial, channels, data_format):
-    return (channels,) + tuple(spatial) if data_format == "channels_first" else tuple(spatial) + (channels,)
-
-
 # ---------------------------------------------------------------------------
 # Forward and backward parity
 # ---------------------------------------------------------------------------
@@ -125,8 +122,7 @@ def test_forward_and_gradients_equal_numpy_reference(rank, padding, data_format,
     layer = LAYERS[rank](filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
                          implementation=implementation)
     layer.build(x.shape)
-    kernel, bias = (rng.standard_normal(w.shape).astype("float32") for w in layer.get_weights())
-    layer.set_weights([kernel, bias])
+    kernel, bias = random_weights(layer, rng)
     y = forward(layer, x)
     probe = rng.standard_normal(y.shape).astype("float32")
     expected, expected_gradients = reference(x, kernel, bias, kernel_size, strides, padding, data_format, probe)
@@ -162,15 +158,10 @@ def test_same_seed_same_weights_for_every_implementation(rank):
 @pytest.mark.parametrize("implementation", [1, 2, 3])
 def test_fit_learns(implementation):
     """Each pixel is scaled by its own factor: only unshared weights can fit this."""
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((128, 5, 5, 1)).astype("float32")
-    scale = np.linspace(-2, 2, 25).reshape(1, 5, 5, 1).astype("float32")
-    model = keras.Sequential([keras.Input((5, 5, 1)), LocallyConnected2D(1, 1, implementation=implementation)])
-    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
-    losses = model.fit(x, x * scale, epochs=25, batch_size=32, verbose=0).history["loss"]
+    _, losses, _, kernel, scale = fit_position_scale(
+        lambda: LocallyConnected2D(1, 1, implementation=implementation), (5, 5), 128, 25, np.random.default_rng(0))
     assert losses[-1] < 0.05 * losses[0], losses
-    np.testing.assert_allclose(numpy(model.layers[0].kernel).ravel(), scale.ravel(), atol=0.1)
+    np.testing.assert_allclose(kernel, scale, atol=0.1)
 
 
 @pytest.mark.parametrize("implementation", [1, 2, 3])
@@ -181,8 +172,7 @@ def test_nan_and_inf_stay_local(implementation):
     x[0, 1, 1, 0], x[0, 5, 4, 1], x[1, 3, 3, 0], x[1, 4, 3, 1] = np.nan, np.inf, np.inf, -np.inf
     layer = LocallyConnected2D(2, 3, padding="same", implementation=implementation)
     layer.build(x.shape)
-    kernel, bias = (rng.standard_normal(w.shape).astype("float32") for w in layer.get_weights())
-    layer.set_weights([kernel, bias])
+    kernel, bias = random_weights(layer, rng)
     y = forward(layer, x)
     with np.errstate(invalid="ignore"):
         expected = reference(x, kernel, bias, (3, 3), (1, 1), "same", "channels_last")
@@ -209,6 +199,25 @@ def test_auto_chooses_per_backend(spatial, channels, filters, data_format, on_to
     assert layer.resolved_implementation == (on_torch if BACKEND == "torch" else elsewhere)
 
 
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_generic_sparse_product_equals_numpy_reference(data_format, monkeypatch):
+    """Implementation 3 with the `keras.ops` product that a backend without its own sparse
+    product takes (the default of `backend.SPARSE_PRODUCTS`), run on this backend."""
+    monkeypatch.delitem(backend.SPARSE_PRODUCTS, BACKEND)
+    assert backend.sparse_product_class() is backend.generic.SparseProduct
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2,) + input_shape((6, 7), 3, data_format)).astype("float32")
+    layer = LocallyConnected2D(4, (3, 2), strides=(2, 1), padding="same", data_format=data_format, implementation=3)
+    layer.build(x.shape)
+    kernel, bias = random_weights(layer, rng)
+    y = forward(layer, x)
+    probe = rng.standard_normal(y.shape).astype("float32")
+    expected, expected_gradients = reference(x, kernel, bias, (3, 2), (2, 1), "same", data_format, probe)
+    np.testing.assert_allclose(y, expected, **TOLERANCE)
+    for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):
+        np.testing.assert_allclose(actual, wanted, err_msg=f"gradient w.r.t. {name}", **TOLERANCE)
+
+
 @pytest.mark.parametrize("implementation", [1, 2, 3])
 @pytest.mark.parametrize("policy, tolerance", [("mixed_float16", 5e-3), ("mixed_bfloat16", 3e-2)])
 def test_mixed_precision_forward_and_gradients(policy, tolerance, implementation):
@@ -218,8 +227,7 @@ def test_mixed_precision_forward_and_gradients(policy, tolerance, implementation
     x = rng.standard_normal((2, 6, 7, 3)).astype("float32")
     layer = LocallyConnected2D(4, (3, 2), strides=(1, 2), padding="same", implementation=implementation, dtype=policy)
     layer.build(x.shape)
-    kernel, bias = (rng.standard_normal(w.shape).astype("float32") for w in layer.get_weights())
-    layer.set_weights([kernel, bias])
+    kernel, bias = random_weights(layer, rng)
     y = layer(x)
     assert keras.backend.standardize_dtype(y.dtype) == policy.split("_")[1]
     probe = rng.standard_normal(y.shape).astype("float32")
@@ -239,8 +247,7 @@ def test_integer_inputs_are_computed_as_floats(implementation):
     x = rng.integers(0, 5, (2, 6, 5, 2)).astype("int32")
     layer = LocallyConnected2D(2, 3, implementation=implementation)
     layer.build(x.shape)
-    kernel, bias = (rng.standard_normal(w.shape).astype("float32") for w in layer.get_weights())
-    layer.set_weights([kernel, bias])
+    kernel, bias = random_weights(layer, rng)
     y = numpy(layer(x))
     assert y.dtype == np.float32
     np.testing.assert_allclose(y, reference(x, kernel, bias, (3, 3), (1, 1), "valid", "channels_last"),
@@ -273,7 +280,7 @@ def cross_backend_model() -> keras.Model:
 def save_cross_backend_files(directory: str) -> None:
     rng = np.random.default_rng(2024)
     model = cross_backend_model()
-    model.set_weights([rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+    random_weights(model, rng)
     x = rng.standard_normal((3, 7, 6, 2)).astype("float32")
     model.save(os.path.join(directory, "model.keras"))
     weights = {f"weight_{i}": w for i, w in enumerate(model.get_weights())}

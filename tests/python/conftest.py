@@ -1,4 +1,5 @@
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -7,21 +8,13 @@ import keras  # noqa: E402,F401  (imported after KERAS_BACKEND is set)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+# The helpers and oracles shared by the suites (tests/support).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "support"))
+
 
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
-
-
-def random_inputs(rng, shape):
-    return rng.standard_normal(shape).astype("float32")
-
-
-def input_shape(spatial, channels, data_format):
-    """Full input shape without batch for a spatial size, channel count and data format."""
-    if data_format == "channels_first":
-        return (channels,) + tuple(spatial)
-    return tuple(spatial) + (channels,)
 
 
 _exit_status = None

@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 from locally_connected import LocallyConnected1D, LocallyConnected2D, layer_locally_connected_2d
-from test_layer import tied_weights
+
+from helpers import random_weights, tied_weights
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -135,7 +136,7 @@ def test_mixed_precision_fit_runs(implementation, rng):
 def _conv_and_tied_layer(rank, filters, kernel_size, padding, implementation, x_last, rng, **layer_args):
     conv = (keras.layers.Conv1D if rank == 1 else keras.layers.Conv2D)(filters, kernel_size, padding=padding)
     conv.build(x_last.shape)
-    conv.set_weights([rng.standard_normal(w.shape).astype("float32") for w in conv.get_weights()])
+    random_weights(conv, rng)
     expected = np.asarray(conv(x_last))
     layer = (LocallyConnected1D if rank == 1 else LocallyConnected2D)(
         filters, kernel_size, padding=padding, implementation=implementation, **layer_args)

@@ -9,27 +9,13 @@ import keras
 import numpy as np
 import pytest
 
-import reference
-from conftest import input_shape, random_inputs
 from locally_connected import LocallyConnected1D, LocallyConnected2D, LocallyConnected3D, set_dense_kernel_budget
+
+import reference
+from helpers import fit_position_scale, input_shape, random_inputs, random_weights
 
 LAYERS = {1: LocallyConnected1D, 2: LocallyConnected2D, 3: LocallyConnected3D}
 CONVS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}
-
-
-def tied_weights(conv_kernel, conv_bias, num_outputs, output_size, data_format):
-    """Our [kernel, bias] with every position's weights equal to one Conv kernel."""
-    filters = conv_kernel.shape[-1]
-    if data_format == "channels_first":
-        rank = conv_kernel.ndim - 2
-        conv_kernel = np.moveaxis(conv_kernel, rank, 0)  # (channels, *kernel, filters)
-    kernel = np.broadcast_to(conv_kernel.reshape(1, -1, filters), (num_outputs,) + (conv_kernel[..., 0].size, filters))
-    if data_format == "channels_first":
-        # The bias is read in (filters, *output) order with channels_first, as in tf-keras.
-        bias = np.repeat(conv_bias, num_outputs).reshape(output_size + (filters,))
-    else:
-        bias = np.broadcast_to(conv_bias, output_size + (filters,))
-    return [np.array(kernel), np.array(bias)]
 
 
 ORACLE_CASES = [
@@ -65,7 +51,7 @@ def test_position_scaled_conv_is_the_oracle(case, padding, data_format, implemen
     to_last = (0,) + tuple(range(2, rank + 2)) + (1,) if data_format == "channels_first" else None
     x_last = np.transpose(x, to_last) if to_last else x
     conv.build(x_last.shape)
-    conv.set_weights([rng.standard_normal(w.shape).astype("float32") for w in conv.get_weights()])
+    random_weights(conv, rng)
     conv_output = np.asarray(conv(x_last))
     if to_last:
         conv_output = np.transpose(conv_output, np.argsort(to_last))
@@ -195,20 +181,10 @@ def test_implementation_3_is_not_compiled_with_xla_on_tensorflow(rng):
 def test_fit_learns_a_position_dependent_target(implementation, rng):
     """Each pixel is scaled by its own factor: a conv cannot fit this, a locally
     connected layer can."""
-    keras.utils.set_random_seed(0)
-    x = rng.standard_normal((256, 6, 6, 1)).astype("float32")
-    scale = np.linspace(-2, 2, 36).reshape(1, 6, 6, 1).astype("float32")
-    y = x * scale
-    model = keras.Sequential([
-        keras.Input((6, 6, 1)),
-        LocallyConnected2D(1, 1, implementation=implementation),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
-    first = model.evaluate(x, y, verbose=0)
-    model.fit(x, y, epochs=30, batch_size=32, verbose=0)
-    last = model.evaluate(x, y, verbose=0)
+    first, _, last, kernel, scale = fit_position_scale(
+        lambda: LocallyConnected2D(1, 1, implementation=implementation), (6, 6), 256, 30, rng)
     assert last < first * 0.01
-    np.testing.assert_allclose(model.layers[0].kernel.numpy().ravel(), scale.ravel(), atol=0.05)
+    np.testing.assert_allclose(kernel, scale, atol=0.05)
 
 
 @pytest.mark.parametrize("rank", [1, 2, 3])
@@ -221,7 +197,7 @@ def test_save_and_load_keras_file_is_bit_identical(rank, implementation, tmp_pat
                      kernel_regularizer="l2", bias_constraint="non_neg", data_format="channels_last",
                      name="lc"),
     ])
-    model.set_weights([rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+    random_weights(model, rng)
     x = random_inputs(rng, (5,) + shape)
     path = tmp_path / "model.keras"
     model.save(path)
@@ -396,18 +372,25 @@ def test_signature_and_docstring_spell_out_every_argument(layer_class):
     assert result.attempted == 2 and result.failed == 0
 
 
+@pytest.mark.parametrize("layer_class", [LocallyConnected1D, LocallyConnected2D, LocallyConnected3D])
+def test_config_holds_every_argument_of_the_signature(layer_class):
+    """The signature is the one argument list: get_config saves each of its arguments (but
+    the initial `weights`, which the saved variables replace)."""
+    arguments = [name for name in inspect.signature(layer_class).parameters if name not in ("weights", "kwargs")]
+    config = layer_class(2, 3).get_config()
+    assert [name for name in arguments if name not in config] == []
+    rebuilt = layer_class.from_config(config)
+    assert all(getattr(rebuilt, name) == getattr(layer_class(2, 3), name) for name in arguments
+               if not hasattr(getattr(rebuilt, name), "get_config"))
+
+
 @pytest.mark.parametrize("implementation", [1, 2, 3])
 def test_3d_fit_learns_a_position_dependent_target(implementation, rng):
     """Each voxel scaled by its own factor: Conv3D cannot fit this, the 3D layer can."""
-    keras.utils.set_random_seed(0)
-    x = rng.standard_normal((256, 3, 4, 3, 1)).astype("float32")
-    scale = np.linspace(-2, 2, 36).reshape(1, 3, 4, 3, 1).astype("float32")
-    model = keras.Sequential([keras.Input((3, 4, 3, 1)), LocallyConnected3D(1, 1, implementation=implementation)])
-    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
-    first = model.evaluate(x, x * scale, verbose=0)
-    model.fit(x, x * scale, epochs=30, batch_size=32, verbose=0)
-    assert model.evaluate(x, x * scale, verbose=0) < first * 0.01
-    np.testing.assert_allclose(model.layers[0].kernel.numpy().ravel(), scale.ravel(), atol=0.05)
+    first, _, last, kernel, scale = fit_position_scale(
+        lambda: LocallyConnected3D(1, 1, implementation=implementation), (3, 4, 3), 256, 30, rng)
+    assert last < first * 0.01
+    np.testing.assert_allclose(kernel, scale, atol=0.05)
 
 
 def test_3d_kernel_larger_than_memory_names_its_size_and_the_arguments():

@@ -11,7 +11,7 @@ deadline. Examples per property:
 - `test_implementations_agree_with_the_per_position_reference`: 50 configs:
   implementations 1, 2, 3 built with the same seed have exactly [kernel, bias], equal
   weights, the formula's parameter count, and outputs equal to the per-position NumPy
-  reference (tests/python/reference.py) within atol = rtol = 1e-5 (float32).
+  reference (tests/support/reference.py) within atol = rtol = 1e-5 (float32).
 - `test_gradients_match_central_differences`: 40 configs in float64 (spatial 1-6): the
   output equals the NumPy reference (1e-12), and gradients w.r.t. input, kernel and bias
   agree with central differences
@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 
 import keras
 import numpy as np
@@ -50,7 +49,9 @@ from locally_connected import (
     layer_locally_connected_1d,
     layer_locally_connected_2d,
 )
+
 import reference
+from helpers import random_weights
 
 LAYERS = {1: LocallyConnected1D, 2: LocallyConnected2D}
 CONVS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
@@ -137,7 +138,7 @@ def test_shape_and_position_scaled_conv(config):
     conv = CONVS[config.rank](config.filters, config.kernel_size, strides=config.strides,
                               padding=config.padding, use_bias=False)
     conv.build(x_last.shape)
-    conv.set_weights([rng.standard_normal(w.shape).astype("float32") for w in conv.get_weights()])
+    random_weights(conv, rng)
     conv_output = np.asarray(conv(x_last))
     if config.to_last:
         conv_output = np.transpose(conv_output, np.argsort(config.to_last))
@@ -245,7 +246,7 @@ def test_save_load_round_trip(tmp_path, config, activation, use_bias):
     rng = np.random.default_rng(config.seed + 3)
     model = keras.Sequential([keras.Input(config.shape),
                               config.layer(activation=activation, use_bias=use_bias, name="lc")])
-    model.set_weights([rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+    random_weights(model, rng)
     x = config.inputs()
     path = tmp_path / f"model_{next(_example_numbers)}.keras"
     model.save(path)

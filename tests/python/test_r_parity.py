@@ -12,8 +12,10 @@ import keras
 import numpy as np
 import pytest
 
-import r_session
 from locally_connected import LocallyConnected2D, layer_locally_connected_1d, layer_locally_connected_2d
+
+import r_session
+from helpers import random_weights
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +76,8 @@ def test_layer_made_in_python_is_used_from_r(r):
     assert layer.built and layer.kernel.shape == (5, 12, 2)
     x = (np.arange(1, 2 * 7 * 4 + 1) / 10).reshape((2, 7, 4), order="F")
     np.testing.assert_array_equal(np.asarray(r_session.bridge().y), np.asarray(layer(x)))
-    r("model <- reticulate::import('keras')$Sequential(list(reticulate::import('keras')$Input(shape = reticulate::tuple(7L, 4L))))")
+    r("keras <- reticulate::import('keras')")
+    r("model <- keras$Sequential(list(keras$Input(shape = reticulate::tuple(7L, 4L))))")
     r("model <- layer_locally_connected_1d(model, 3, 2)")
     r("reticulate::py_set_attr(bridge, 'model', model)")
     assert isinstance(r_session.bridge().model.layers[-1], type(layer))
@@ -138,7 +141,7 @@ def test_model_saved_from_r_loads_in_python_and_back_bit_identical(r, tmp_path, 
     for a, b in zip(model_r.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model_r(x)))
-    loaded.set_weights([rng.standard_normal(w.shape).astype("float32") for w in loaded.get_weights()])
+    random_weights(loaded, rng)
     loaded.save(from_python)
     r_session.bridge().x = x
     r(f"""

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import tf_keras
 
-from conftest import input_shape, random_inputs
 from locally_connected import LocallyConnected1D, LocallyConnected2D
 from locally_connected.tf_keras_weights import (
     convert_tf_keras_weights,
     from_tf_keras,
     read_tf_keras_h5_weights,
 )
+
+from helpers import input_shape, random_inputs, random_weights
 
 CASES_2D = [
     # spatial, channels, kernel, strides, padding
@@ -40,7 +41,7 @@ def _tf_keras_layer(rank, filters, kernel, strides, padding, data_format, implem
     layer = layer_class(filters, kernel, strides=strides, padding=padding, data_format=data_format,
                         implementation=implementation, activation="tanh")
     layer(tf_keras.Input(shape))
-    layer.set_weights([rng.standard_normal(w.shape).astype("float32") for w in layer.get_weights()])
+    random_weights(layer, rng)
     return layer
 
 
@@ -94,7 +95,7 @@ def test_weights_from_tf_keras_h5_file(tmp_path, tf_implementation, rng):
         3, 3, padding="valid" if tf_implementation == 1 else "same", data_format="channels_first",
         implementation=tf_implementation, name="lc")(inputs)
     model = tf_keras.Model(inputs, outputs)
-    model.set_weights([rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+    random_weights(model, rng)
     path = str(tmp_path / "weights.h5")
     model.save_weights(path)
     config = model.get_layer("lc").get_config()
