@@ -1,7 +1,8 @@
 #' locallyconnected: locally connected layers for Keras 3
 #'
 #' `layer_locally_connected_1d()` and `layer_locally_connected_2d()` with the
-#' signature of R keras 2.x, for Keras 3 and the keras3 package. The layers are
+#' signature of R keras 2.x, for Keras 3 and the keras3 package, and
+#' `layer_locally_connected_3d()` for volumes, with the same arguments. The layers are
 #' implemented once, in the Python package `locally_connected`, which this package
 #' carries: any Python environment with Keras 3 and a backend will do, and a layer
 #' made in R is the same Python object Python sees.

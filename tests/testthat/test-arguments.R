@@ -72,3 +72,28 @@ test_that("missing filters or kernel_size is an error naming it", {
   expect_error(layer_locally_connected_2d(kernel_size = 2), "`filters` is required")
   expect_error(layer_locally_connected_1d(filters = 2), "`kernel_size` is required")
 })
+
+test_that("the formals are the Python layer's arguments, in its order, with its defaults", {
+  skip_if_no_python()
+  inspect <- reticulate::import("inspect")
+  module <- locallyconnected:::python_module()
+  for (rank in 1:3) {
+    name <- sprintf("layer_locally_connected_%dd", rank)
+    r_formals <- formals(get(name, envir = asNamespace("locallyconnected")))
+    parameters <- reticulate::iterate(inspect$signature(module[[name]])$parameters$values())
+    python_names <- vapply(parameters, function(p) p$name, character(1))
+    expect_identical(names(r_formals), sub("^kwargs$", "...", python_names), info = name)
+    for (parameter in parameters[python_names != "kwargs"]) {
+      python_default <- parameter$default
+      info <- paste(name, parameter$name)
+      # A formal without default is the empty symbol, which cannot be held in a variable.
+      if (identical(r_formals[[parameter$name]], quote(expr = ))) {
+        expect_null(python_default, info = info)  # required in R; None in Python
+      } else {
+        r_value <- eval(r_formals[[parameter$name]])
+        expect_identical(is.null(r_value), is.null(python_default), info = info)
+        if (!is.null(r_value)) expect_equal(unlist(r_value), unlist(python_default), info = info)
+      }
+    }
+  }
+})
