@@ -40,7 +40,7 @@ endef
 R_PACKAGE_FILES := DESCRIPTION NAMESPACE LICENSE .Rbuildignore R man inst python/locally_connected \
 	vignettes tests/testthat.R tests/testthat demo/00Index demo/demo.R
 R_SOURCES := DESCRIPTION NAMESPACE LICENSE $(wildcard R/*.R) $(wildcard vignettes/*.Rmd) \
-	$(wildcard python/locally_connected/*.py) $(wildcard tests/testthat/*.R)
+	$(wildcard python/locally_connected/*.py python/locally_connected/*/*.py) $(wildcard tests/testthat/*.R)
 R_VERSION_TAG := $(shell sed -n 's/^Version: //p' DESCRIPTION)
 R_TARBALL := build/locallyconnected_$(R_VERSION_TAG).tar.gz
 # A Python with Keras and TensorFlow but without the pip-installed locally_connected:
@@ -48,7 +48,7 @@ R_TARBALL := build/locallyconnected_$(R_VERSION_TAG).tar.gz
 # Python does not read. R CMD check runs with it, so the R package must bring its own copy.
 PY_WITHOUT_PACKAGE := build/python-without-package/bin/python
 
-.PHONY: install system-deps test test-python test-onednn test-r check-r test-backends test-scale-out demo bench clean
+.PHONY: install system-deps lint test test-python test-onednn test-r check-r test-backends test-scale-out demo bench clean
 
 install: system-deps $(VENV)/.installed $(VENV)/.r-installed $(VENV_BACKENDS)/.installed
 
@@ -92,7 +92,11 @@ $(PY_WITHOUT_PACKAGE): $(VENV)/.installed
 	  > "$$($(PY_WITHOUT_PACKAGE) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/venv-packages.pth"
 	$(PY_WITHOUT_PACKAGE) -c 'import importlib.util as u; assert u.find_spec("keras") and not u.find_spec("locally_connected")'
 
-test: install test-python test-onednn test-r check-r test-backends test-scale-out
+test: install lint test-python test-onednn test-r check-r test-backends test-scale-out
+
+# ruff, configured in pyproject.toml, on every Python file of the repository.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check python tests bench docs/examples demo
 
 # Python tests, including R<->Python parity through rpy2 (needs the R package). oneDNN off:
 # TensorFlow turns it on by itself on CPUs with AVX-512 VNNI/AMX, and test-onednn covers it.
@@ -140,7 +144,7 @@ demo: install
 	$(PY) demo/demo.py
 	Rscript demo/demo.R
 
-# Speed and memory against tf-keras (issue 5): table, CSV and PNG under bench/results/.
+# Speed and memory against tf-keras: table, CSV and PNG under bench/results/.
 # Three configurations: TensorFlow as it comes on this CPU; with its oneDNN kernels on; and
 # "tuned" (ours only): XLA plus a malloc that keeps freed memory (bench/run.py says why).
 # Last, the batched matmul alone under JAX and PyTorch: the most any backend's kernels allow.

@@ -126,10 +126,9 @@ def _flax_step(case: dict, x_numpy, probe_numpy):
 
 def _torch_recipe_step(case: dict, x_numpy, probe_numpy):
     """What PyTorch users write: F.unfold patches, one einsum with a per-position weight."""
+    import keras
     import torch
     import torch.nn.functional as F
-
-    import keras
 
     device = keras.ops.zeros(1).device  # where Keras puts tensors (a GPU when there is one)
     rank, channels_first = len(case["spatial"]), case["data_format"] == "channels_first"
@@ -301,7 +300,8 @@ def markdown(rows: list[dict]) -> str:
             native_ratio = f"{native / one:.2f}x" if native and one else "-"
             if auto and ours:
                 auto_ratios.append(auto / min(ours))
-            lines.append(f"| {case} | " + " | ".join(cells) + f" | {vs_peer} | {vs_best} | {best_conv} | {native_ratio} |")
+            ratios = f" | {vs_peer} | {vs_best} | {best_conv} | {native_ratio} |"
+            lines.append(f"| {case} | " + " | ".join(cells) + ratios)
         summary = (f"Geometric means: our best / conv {_geomean(conv_ratios):.2f}x; "
                    f"auto within {max(auto_ratios):.2f}x of our best on every case")
         if speedups:

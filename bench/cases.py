@@ -1,4 +1,4 @@
-"""The benchmark grid (issue 5) and the estimates that keep hopeless runs out of it."""
+"""The benchmark grid and the estimates that keep hopeless runs out of it."""
 
 import math
 

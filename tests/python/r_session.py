@@ -137,7 +137,7 @@ if __name__ == "__main__":
     # `python r_session.py`: start R, share a layer both ways, exit through end_r().
     r("layer <- layer_locally_connected_2d(filters = 2, kernel_size = 3)")
     r("reticulate::py_set_attr(bridge, 'layer', layer)")
-    for i in range(3):  # garbage for R's collector: Python objects R no longer holds
+    for _i in range(3):  # garbage for R's collector: Python objects R no longer holds
         r("for (i in 1:50) x <- layer_locally_connected_1d(array(1, c(1, 5, 1)), 1, 2)")
     print(type(bridge().layer).__name__, r("tempdir()")[0])
     exit_process(0)

@@ -23,8 +23,9 @@ if args.cpu_devices:
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-import common  # noqa: E402
 import locally_connected.distribution  # noqa: E402
+
+import common  # noqa: E402
 
 devices = keras.distribution.list_devices()
 mesh = keras.distribution.DeviceMesh((1, len(devices)), ("batch", "model"), devices)

@@ -62,7 +62,7 @@ def train_step(inputs, targets):
 
 
 losses = []
-for epoch in range(common.EPOCHS):
+for _epoch in range(common.EPOCHS):
     batches = [float(train_step(*batch)) for batch in strategy.distribute_datasets_from_function(worker_dataset)]
     losses.append(float(np.mean(batches)))
 if args.index == 0 and args.out:
