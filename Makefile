@@ -18,6 +18,13 @@ VENV_BACKENDS := .venv-backends
 PY_BACKENDS := $(VENV_BACKENDS)/bin/python
 BACKEND_PINS := "keras==3.15.1" "jax==0.10.*" "torch==2.13.0" "tensorflow==2.21.*" "numpy>=2" pytest hypothesis
 
+# The export targets' own converters and runtimes, next to the same backends: a venv of their own.
+VENV_EXPORT := .venv-export
+PY_EXPORT := $(VENV_EXPORT)/bin/python
+EXPORT_PINS := "keras==3.15.1" "jax==0.10.*" "torch==2.13.0" "tensorflow==2.21.*" "numpy>=2" pytest \
+	"tf2onnx==1.17.*" "onnx==1.23.*" "onnxruntime==1.32.*" "onnxscript==0.7.*" "jax2onnx==0.17.*" \
+	"ai-edge-litert==2.3.*" "openvino==2026.4.*" scipy
+
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND := tensorflow
 export RETICULATE_PYTHON := $(abspath $(PY))
@@ -48,9 +55,10 @@ R_TARBALL := build/locallyconnected_$(R_VERSION_TAG).tar.gz
 # Python does not read. R CMD check runs with it, so the R package must bring its own copy.
 PY_WITHOUT_PACKAGE := build/python-without-package/bin/python
 
-.PHONY: install system-deps lint test test-python test-onednn test-r check-r test-backends test-scale-out demo bench clean
+.PHONY: install system-deps lint test test-python test-onednn test-r check-r test-backends test-scale-out \
+	test-export demo bench clean
 
-install: system-deps $(VENV)/.installed $(VENV)/.r-installed $(VENV_BACKENDS)/.installed
+install: system-deps $(VENV)/.installed $(VENV)/.r-installed $(VENV_BACKENDS)/.installed $(VENV_EXPORT)/.installed
 
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -73,6 +81,12 @@ $(VENV_BACKENDS)/.installed: pyproject.toml Makefile
 	$(PY_BACKENDS) -m pip install -q -e . $(BACKEND_PINS)
 	touch $@
 
+$(VENV_EXPORT)/.installed: pyproject.toml Makefile
+	test -x $(PY_EXPORT) || $(PYTHON) -m venv $(VENV_EXPORT)
+	$(PY_EXPORT) -m pip install -q --upgrade pip
+	$(PY_EXPORT) -m pip install -q -e . $(EXPORT_PINS)
+	touch $@
+
 # roxygen2 output must be up to date before the build.
 $(R_TARBALL): $(R_SOURCES) | system-deps $(VENV)/.installed
 	Rscript -e 'roxygen2::roxygenise()'
@@ -92,7 +106,7 @@ $(PY_WITHOUT_PACKAGE): $(VENV)/.installed
 	  > "$$($(PY_WITHOUT_PACKAGE) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/venv-packages.pth"
 	$(PY_WITHOUT_PACKAGE) -c 'import importlib.util as u; assert u.find_spec("keras") and not u.find_spec("locally_connected")'
 
-test: install lint test-python test-onednn test-r check-r test-backends test-scale-out
+test: install lint test-python test-onednn test-r check-r test-backends test-scale-out test-export
 
 # ruff, configured in pyproject.toml, on every Python file of the repository.
 lint: $(VENV)/.installed
@@ -117,6 +131,15 @@ test-backends: $(VENV_BACKENDS)/.installed
 	  echo "== KERAS_BACKEND=$$backend"; \
 	  rc=0; KERAS_BACKEND=$$backend $(PY_BACKENDS) -m pytest tests/backends || rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests in tests/backends: failing" >&2; exit 1; fi; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	done
+
+# Every export target of docs/deploy.md, once per Keras backend, run by the target's runtime.
+test-export: $(VENV_EXPORT)/.installed
+	for backend in tensorflow jax torch; do \
+	  echo "== KERAS_BACKEND=$$backend"; \
+	  rc=0; KERAS_BACKEND=$$backend $(PY_EXPORT) -m pytest tests/export || rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests in tests/export: failing" >&2; exit 1; fi; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
 	done
 
@@ -161,4 +184,4 @@ $(VENV_BACKENDS)/.bench-installed: $(VENV_BACKENDS)/.installed
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(VENV_BACKENDS) build python/*.egg-info
+	rm -rf $(VENV) $(VENV_BACKENDS) $(VENV_EXPORT) build python/*.egg-info

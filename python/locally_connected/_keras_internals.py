@@ -8,6 +8,7 @@ and has a fallback for a version that lacks it. The compatibility run of `make t
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -72,3 +73,79 @@ def flatten_layers(layer: keras.layers.Layer) -> Iterator[keras.layers.Layer]:
     yield layer
     for inner in getattr(layer, "layers", ()):
         yield from flatten_layers(inner)
+
+
+_export_state = threading.local()
+
+
+def keras_is_exporting() -> bool:
+    """Whether Keras is tracing a model for an exported artifact (`Model.export`, or a
+    `keras.export.ExportArchive` endpoint), in this thread."""
+    return getattr(_export_state, "depth", 0) > 0
+
+
+def _while_exporting(function: Callable) -> Callable:
+    if getattr(function, "marks_export", False):
+        return function
+
+    @functools.wraps(function)
+    def exporting(*args, **kwargs):
+        _export_state.depth = getattr(_export_state, "depth", 0) + 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _export_state.depth -= 1
+
+    exporting.marks_export = True
+    return exporting
+
+
+def mark_keras_exports() -> bool:
+    """Makes `keras_is_exporting()` true while Keras traces a model to export it.
+
+    Keras has no hook that tells a layer it is being exported. `Model.export` looks up
+    `keras.src.export.export_saved_model`, `export_onnx`, `export_openvino`,
+    `export_litert` and `export_torch` when it is called, and SavedModel endpoints are
+    traced by `keras.src.export.saved_model.ExportArchive.add_endpoint` and
+    `track_and_add_endpoint` (Keras 3.15.1); those are wrapped. Returns False on a Keras
+    without them: there exports trace the implementation the layer trains with, and the
+    backend's own tracer state (`backend.tracing_for_export`) is all the layer knows.
+    """
+    try:
+        import keras.src.export as export_package
+        from keras.src.export import saved_model
+    except ImportError:
+        return False
+    marked = False
+    for name in ("export_saved_model", "export_onnx", "export_openvino", "export_litert", "export_torch"):
+        function = getattr(export_package, name, None)
+        if function is not None:
+            setattr(export_package, name, _while_exporting(function))
+            marked = True
+    archive = getattr(saved_model, "ExportArchive", None)
+    for name in ("add_endpoint", "track_and_add_endpoint"):
+        method = getattr(archive, name, None)
+        if method is not None:
+            setattr(archive, name, _while_exporting(method))
+    return marked
+
+
+def find_as_keras_builtin(api_name: str, layer_class: type) -> bool:
+    """Lets Keras 3 deserialize `{"module": "keras.layers", "class_name": ...}` configs as
+    `layer_class`: what tf-keras 2.13+ writes into `.keras` files for its built-in
+    LocallyConnected layers, with no registered name that Keras' public registry could match.
+
+    Keras 3 looks such names up in `keras.src.api_export.REGISTERED_NAMES_TO_OBJS` (Keras 3.6
+    to 3.15.1); only that direction is written, so this package's own layers still save under
+    their registered names. Returns False on a Keras without it: there tf-keras `.keras` files
+    need `custom_objects={"LocallyConnected2D": LocallyConnected2D}` (or 1D) to load.
+    """
+    try:
+        from keras.src import api_export
+    except ImportError:
+        return False
+    names = getattr(api_export, "REGISTERED_NAMES_TO_OBJS", None)
+    if not isinstance(names, dict):
+        return False
+    names.setdefault(api_name, layer_class)
+    return True

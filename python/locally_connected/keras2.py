@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from locally_connected import _arguments
+from locally_connected import _arguments, _keras_internals
 from locally_connected.geometry import Geometry
 from locally_connected.plan import Plan
 
@@ -249,9 +249,11 @@ def built_input_shape(layer: Any, input_shape: Sequence[int] | None) -> tuple[in
 
 
 def register_keras2_names(layer_classes) -> None:
-    """Lets Keras 3 find the layer classes by the bare names Keras 2 files give them
-    (`"LocallyConnected2D"`); an entry the user made under that name is kept."""
+    """Lets Keras 3 find the layer classes by the names Keras 2 files give them: bare
+    (`"LocallyConnected2D"`, `.h5` files; an entry the user made under that name is kept)
+    and as the built-ins `keras.layers.LocallyConnected2D` (tf-keras's `.keras` files)."""
     import keras
 
     for layer_class in layer_classes:
         keras.saving.get_custom_objects().setdefault(layer_class.__name__, layer_class)
+        _keras_internals.find_as_keras_builtin(f"keras.layers.{layer_class.__name__}", layer_class)

@@ -11,9 +11,14 @@ import keras
 import numpy as np
 from keras import activations, constraints, initializers, ops, regularizers
 
-from locally_connected import _arguments, _keras_internals, keras2
+from locally_connected import _arguments, _keras_internals, backend, keras2
 from locally_connected.geometry import Geometry
-from locally_connected.implementations import IMPLEMENTATIONS, choose_implementation, set_dense_kernel_budget
+from locally_connected.implementations import (
+    IMPLEMENTATIONS,
+    GatheredPatches,
+    choose_implementation,
+    set_dense_kernel_budget,
+)
 from locally_connected.plan import Plan
 
 __all__ = ["LocallyConnected", "LocallyConnected1D", "LocallyConnected2D", "LocallyConnected3D",
@@ -83,7 +88,7 @@ class LocallyConnected(keras.layers.Layer):
         self.batch_size = _arguments.optional_integer(batch_size, "batch_size")
         self._initial_weights = _weight_list(weights)
         self._plan: Plan | None = None
-        self._implementation = None
+        self._implementation = self._portable_implementation = None
         self.input_spec = keras.InputSpec(ndim=rank + 2)
         input_shape = getattr(self, "_input_shape_arg", None)
         if input_shape is not None:
@@ -167,6 +172,7 @@ class LocallyConnected(keras.layers.Layer):
         self._check_memory(plan, input_shape)
         self._plan = plan
         self._implementation = IMPLEMENTATIONS[self.resolved_implementation](plan)
+        self._portable_implementation = GatheredPatches(plan)
         self.kernel = self.add_weight(
             name="kernel",
             shape=plan.kernel_shape,
@@ -207,7 +213,12 @@ class LocallyConnected(keras.layers.Layer):
         # are computed as floats by every implementation (tf.sparse/torch.sparse need it).
         if "float" not in keras.backend.standardize_dtype(inputs.dtype):
             inputs = ops.cast(inputs, self.compute_dtype)
-        outputs = self._implementation(inputs, self.kernel)
+        implementation = self._implementation
+        if (not implementation.exportable and _exporting()) or (not implementation.traceable and backend.compiling()):
+            # The same function of the same weights, in ops every exporter and graph compiler
+            # expresses; the saved config keeps the user's implementation.
+            implementation = self._portable_implementation
+        outputs = implementation(inputs, self.kernel)
         return self.activation(self._in_output_layout(outputs))
 
     def _in_output_layout(self, outputs):
@@ -287,6 +298,12 @@ class LocallyConnected(keras.layers.Layer):
         return config
 
 
+def _exporting() -> bool:
+    """Whether this call is traced for an exported artifact: by Keras' `export()` or by
+    the backend's own exporter (torch.export, TorchScript)."""
+    return _keras_internals.keras_is_exporting() or backend.tracing_for_export()
+
+
 def _check_keras_arguments(kwargs: dict) -> None:
     """The Keras layer arguments this layer checks itself, so that Python and R users get
     the same errors: `name`, `trainable`, `input_shape` and `dtype`."""
@@ -317,6 +334,8 @@ def _physical_memory_bytes() -> int | None:
 
 
 def _weight_list(weights: Any) -> list[np.ndarray] | None:
+    """`weights` as arrays; None and `[]` (an unbuilt layer's `get_weights()`, which code
+    written for tf-keras passes on) are no initial weights."""
     if weights is None:
         return None
     if not isinstance(weights, (list, tuple)):
@@ -324,7 +343,7 @@ def _weight_list(weights: Any) -> list[np.ndarray] | None:
             "`weights` must be a list of arrays [kernel, bias] (or [kernel] without bias). "
             f"Received: weights of type {type(weights).__name__}."
         )
-    return [np.asarray(w) for w in weights]
+    return [np.asarray(w) for w in weights] or None
 
 
 _ARGUMENTS_DOC = """
@@ -506,3 +525,4 @@ def _h5_values_in_our_layout(layer: keras.layers.Layer, values: list) -> list:
 
 keras2.register_keras2_names((LocallyConnected1D, LocallyConnected2D))  # tf-keras never had a 3D layer
 _keras_internals.convert_values_before_legacy_h5_assignment(_h5_values_in_our_layout)
+_keras_internals.mark_keras_exports()

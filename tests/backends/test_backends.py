@@ -362,3 +362,62 @@ if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] != "save":
         sys.exit("usage: python test_backends.py save DIRECTORY")
     save_cross_backend_files(sys.argv[2])
+
+
+# ---------------------------------------------------------------------------
+# torch.compile (jit_compile=True on the PyTorch backend)
+# ---------------------------------------------------------------------------
+
+
+def _compiled_fit(layer_factory, jit_compile):
+    """Weights after two epochs of SGD on a small model, and the graph breaks counted."""
+    import torch._dynamo
+
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((8, 12, 12, 3)).astype("float32")
+    y = rng.standard_normal((8, 2)).astype("float32")
+    inputs = keras.Input((12, 12, 3))
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(layer_factory()(inputs))))
+    weights_rng = np.random.default_rng(10)
+    model.set_weights([0.1 * weights_rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", jit_compile=jit_compile)
+    torch._dynamo.reset()
+    torch._dynamo.utils.counters.clear()
+    model.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+    breaks = sum(torch._dynamo.utils.counters["graph_break"].values())
+    predictions = model.predict(x, verbose=0)
+    return [numpy(w) for w in model.weights], predictions, breaks
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch.compile is PyTorch's")
+def test_torch_compile_breaks_the_graph_no_more_than_conv_and_trains_the_same():
+    _, _, conv_breaks = _compiled_fit(lambda: keras.layers.Conv2D(4, 3), jit_compile=True)
+    for implementation in (1, 2, 3):
+        def layer(implementation=implementation):
+            return LocallyConnected2D(4, 3, implementation=implementation)
+
+        compiled, compiled_predictions, breaks = _compiled_fit(layer, jit_compile=True)
+        eager, eager_predictions, _ = _compiled_fit(layer, jit_compile=False)
+        assert breaks <= conv_breaks, (implementation, breaks, conv_breaks)
+        for a, b in zip(compiled, eager):
+            np.testing.assert_allclose(a, b, err_msg=f"implementation {implementation}", **TOLERANCE)
+        np.testing.assert_allclose(compiled_predictions, eager_predictions, **TOLERANCE)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch.compile is PyTorch's")
+def test_torch_compiled_dense_implementation_keeps_non_finite_values_local():
+    """Implementation 2's all-finite branch is a torch.cond under torch.compile."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 7, 6, 2)).astype("float32")
+    x[0, 1, 1, 0], x[1, 3, 3, 0] = np.nan, np.inf
+    layer = LocallyConnected2D(2, 3, padding="same", implementation=2)
+    model = keras.Sequential([keras.Input((7, 6, 2)), layer])
+    kernel, bias = random_weights(layer, rng)
+    model.compile(jit_compile=True)
+    y = model.predict(x, verbose=0)
+    with np.errstate(invalid="ignore"):
+        expected = reference(x, kernel, bias, (3, 3), (1, 1), "same", "channels_last")
+    for check in (np.isnan, np.isposinf, np.isneginf):
+        np.testing.assert_array_equal(check(y), check(expected), err_msg=check.__name__)
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(y[finite], expected[finite], **TOLERANCE)

@@ -74,11 +74,14 @@ def _inputs(model, seed=1):
     return np.random.default_rng(seed).standard_normal(shape).astype("float32")
 
 
+# What tf-keras writes: legacy HDF5 (what R keras 2.x wrote too), and the Keras v3 formats of
+# tf-keras 2.13+ (`.keras` full models, `.weights.h5` weights, read by other code in Keras 3).
+@pytest.mark.parametrize("suffix", [".h5", ".keras"])
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_full_h5_model_loads_with_the_saved_implementation(case, tmp_path):
+def test_full_model_loads_with_the_saved_implementation(case, suffix, tmp_path):
     geometry, implementation, data_format = case
     reference = _tf_keras_model(geometry, implementation, data_format)
-    path = str(tmp_path / "old.h5")
+    path = str(tmp_path / f"old{suffix}")
     reference.save(path)
     x = _inputs(reference)
 
@@ -95,12 +98,13 @@ def test_full_h5_model_loads_with_the_saved_implementation(case, tmp_path):
                                atol=TOLERANCE, rtol=0)
 
 
+@pytest.mark.parametrize("suffix", [".h5", ".weights.h5"])
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_weights_only_h5_loads_into_a_model_built_with_our_layers(case, tmp_path):
+def test_weights_only_file_loads_into_a_model_built_with_our_layers(case, suffix, tmp_path):
     geometry, implementation, data_format = case
     rank, spatial, kernel, strides, padding = geometry
     reference = _tf_keras_model(geometry, implementation, data_format)
-    path = str(tmp_path / "old_weights.h5")
+    path = str(tmp_path / f"old_weights{suffix}")
     reference.save_weights(path)
     x = _inputs(reference)
     layer_class = LocallyConnected2D if rank == 2 else LocallyConnected1D
@@ -116,13 +120,14 @@ def test_weights_only_h5_loads_into_a_model_built_with_our_layers(case, tmp_path
                                atol=TOLERANCE, rtol=0)
 
 
+@pytest.mark.parametrize("suffix", [".h5", ".weights.h5"])
 @pytest.mark.parametrize("our_implementation", [1, 2, 3, "auto"])
 @pytest.mark.parametrize("tf_implementation", [2, 3])
 def test_weights_of_any_tf_keras_implementation_load_into_any_of_ours(tf_implementation, our_implementation,
-                                                                       tmp_path):
+                                                                       suffix, tmp_path):
     geometry = (2, (7, 7), (3, 3), (2, 2), "same")
     reference = _tf_keras_model(geometry, tf_implementation, "channels_first")
-    path = str(tmp_path / "old_weights.h5")
+    path = str(tmp_path / f"old_weights{suffix}")
     reference.save_weights(path)
     model = keras.Sequential([
         keras.Input((3, 7, 7)),
@@ -167,15 +172,16 @@ def test_a_fresh_process_needs_only_the_import(tmp_path):
     assert float(run.stdout.split()[-1]) <= TOLERANCE
 
 
-@pytest.mark.parametrize("loader", ["load_model", "load_weights"])
-def test_same_windows_conv_cannot_express_are_refused_naming_the_layer(loader, tmp_path):
+@pytest.mark.parametrize("loader, suffix", [("load_model", ".h5"), ("load_model", ".keras"),
+                                            ("load_weights", ".h5"), ("load_weights", ".weights.h5")])
+def test_same_windows_conv_cannot_express_are_refused_naming_the_layer(loader, suffix, tmp_path):
     # tf-keras centres even kernels differently from Conv's "same": 6x6, kernel 2.
     tf_keras.utils.set_random_seed(0)
     reference = tf_keras.Sequential([
         tf_keras.Input((6, 6, 2)),
         tf_keras.layers.LocallyConnected2D(3, 2, padding="same", implementation=2, name="even_same"),
     ])
-    path = str(tmp_path / "even.h5")
+    path = str(tmp_path / f"even{suffix}")
     if loader == "load_model":
         reference.save(path)
         with pytest.raises(ValueError, match=r"Layer 'even_same': tf-keras's padding='same' windows"):
@@ -247,3 +253,29 @@ def test_deepface_weights_from_tf_keras_give_the_same_embeddings():
     difference, largest = deepface.self_check(input_size=72)
     assert largest > 0.1, "the embeddings are too small to compare"
     assert difference <= TOLERANCE * largest
+
+
+def test_empty_weights_are_no_initial_weights():
+    """`weights=[]` is what an unbuilt layer's `get_weights()` returns, as code written for
+    tf-keras passes it on (its layer test helper does): the initializers apply."""
+    x = np.random.default_rng(0).standard_normal((2, 5, 5, 1)).astype("float32")
+    ours = LocallyConnected2D(2, 3, weights=[], bias_initializer="ones")
+    assert tuple(ours(x).shape) == (2, 3, 3, 2)
+    np.testing.assert_array_equal(ours.get_weights()[1], np.ones((3, 3, 2), "float32"))
+    built = LocallyConnected2D(2, 3, weights=[], input_shape=(5, 5, 1))
+    assert built.built and np.abs(built.get_weights()[0]).max() > 0
+
+
+def test_tf_keras_saved_model_runs_through_tfsm_layer(tmp_path):
+    """A SavedModel directory that tf-keras wrote (`model.save(path, save_format="tf")`) has
+    no Keras 3 config to rebuild layers from: Keras 3 runs it for inference with TFSMLayer."""
+    reference = _tf_keras_model(GEOMETRIES[3], 3, "channels_last")
+    path = str(tmp_path / "saved_model")
+    reference.save(path, save_format="tf")
+    x = _inputs(reference)
+    inputs = keras.Input(reference.input_shape[1:])
+    served = keras.layers.TFSMLayer(path, call_endpoint="serving_default")(inputs)
+    model = keras.Model(inputs, served)
+    (output,) = model.predict(x, verbose=0).values()
+    np.testing.assert_allclose(output, reference.predict(x, verbose=0), atol=TOLERANCE, rtol=0)
+

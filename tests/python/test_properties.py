@@ -341,7 +341,8 @@ def _bad_arguments(rank):
                                               st.lists(st.text(max_size=3), min_size=1, max_size=2))),
         st.tuples(st.just("weights"), st.one_of(
             st.text(max_size=3), st.integers(), st.just(np.zeros(3)),
-            st.lists(st.integers(1, 4).map(lambda n: np.zeros((n, n))), max_size=3))),
+            # [] is no weights, as in tf-keras (test_migration.py).
+            st.lists(st.integers(1, 4).map(lambda n: np.zeros((n, n))), min_size=1, max_size=3))),
         st.tuples(st.just("input_shape"), bad_shapes),
     )
 

@@ -36,3 +36,48 @@ test_that("a new R session loads an old .h5 model right after library(), any imp
     expect_lte(difference, 1e-5)
   }
 })
+
+test_that("a new R session loads tf-keras's .keras model and .weights.h5 right after library()", {
+  skip_if_no_python()
+  tf_keras <- reticulate::import("tf_keras")
+  dir <- tempfile("old-keras-")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE))
+  x <- array(seq_len(2 * 3 * 8 * 7) / 80, c(2, 3, 8, 7))
+  tf_keras$utils$set_random_seed(7L)
+  # tf-keras 2.13+ writes the Keras v3 formats; implementation 3 saves its kernel as a vector.
+  old <- tf_keras$Sequential(list(
+    tf_keras$Input(shape = list(3L, 8L, 7L)),
+    tf_keras$layers$LocallyConnected2D(4L, list(3L, 3L), implementation = 3L, padding = "same",
+                                       data_format = "channels_first", name = "lc"),
+    tf_keras$layers$Flatten(),
+    tf_keras$layers$Dense(2L)
+  ))
+  model_path <- file.path(dir, "old.keras")
+  weights_path <- file.path(dir, "old.weights.h5")
+  old$save(model_path)
+  old$save_weights(weights_path)
+  saveRDS(list(x = x, y = old$predict(x, verbose = 0L)), file.path(dir, "data.rds"))
+  output <- run_r(c(
+    "library(locallyconnected)",
+    "keras <- reticulate::import('keras')",
+    sprintf("data <- readRDS('%s')", file.path(dir, "data.rds")),
+    sprintf("model <- keras$saving$load_model('%s')", model_path),
+    "cat('implementation', model$get_layer('lc')$implementation, '\\n')",
+    "cat('model difference', max(abs(model$predict(data$x, verbose = 0L) - data$y)), '\\n')",
+    "rebuilt <- keras$Sequential(list(keras$Input(shape = reticulate::tuple(3L, 8L, 7L)),",
+    "  layer_locally_connected_2d(filters = 4, kernel_size = 3, implementation = 3L, padding = 'same',",
+    "                             data_format = 'channels_first'),",
+    "  keras$layers$Flatten(), keras$layers$Dense(2L)))",
+    sprintf("rebuilt$load_weights('%s')", weights_path),
+    "cat('weights difference', max(abs(rebuilt$predict(data$x, verbose = 0L) - data$y)), '\\n')"
+  ))
+  text <- paste(output, collapse = "\n")
+  expect_identical(attr(output, "status"), 0L, info = text)
+  expect_true("implementation 3 " %in% output, info = text)
+  for (what in c("model difference", "weights difference")) {
+    line <- grep(paste0("^", what, " "), output, value = TRUE)
+    expect_length(line, 1)
+    expect_lte(as.numeric(sub(paste0("^", what, " "), "", line)), 1e-5)
+  }
+})

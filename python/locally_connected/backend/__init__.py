@@ -20,6 +20,19 @@ SPARSE_PRODUCTS = {
 }
 
 
+#: Whether the backend's own tracer is recording this call for an exported program.
+TRACING_FOR_EXPORT = {"torch": torch.tracing_for_export}
+
+#: A NumPy index table as the backend keeps it for the life of a layer.
+CONSTANT = {"torch": torch.constant}
+
+#: Whether the backend's graph compiler (other than XLA) is tracing this call.
+COMPILING = {"torch": torch.compiling}
+
+#: `take(x, indices, axis)` with a fixed 1-D NumPy `indices`, in ops every exporter reads.
+TAKE = {"torch": torch.take}
+
+
 def sparse_product_class(backend: str | None = None) -> type:
     """The sparse product of `backend` (the active one by default)."""
     return SPARSE_PRODUCTS.get(backend or keras.backend.backend(), generic.SparseProduct)
@@ -30,3 +43,27 @@ def sparse_product(indices, dense_shape):
     `(row, column)` pairs) of a `dense_shape` matrix: call it with the entries' values (in
     the order of `indices`) and a dense `(batch, columns)` matrix."""
     return sparse_product_class()(indices, dense_shape)
+
+
+def take(x, indices, axis: int):
+    """`x`'s slices `indices` (a 1-D NumPy array) along `axis`."""
+    return TAKE.get(keras.backend.backend(), generic.take)(x, indices, axis)
+
+
+def constant(array):
+    """A NumPy index table made at build, as the backend's ops take it on every call: a
+    tensor on the layer's device on PyTorch (which its compiler traces; a NumPy array it
+    cannot), the array itself elsewhere (a constant of each traced function)."""
+    return CONSTANT.get(keras.backend.backend(), generic.constant)(array)
+
+
+def compiling() -> bool:
+    """Whether this call is traced by the backend's own graph compiler (torch.compile),
+    which breaks the graph at a branch on a tensor's value."""
+    return COMPILING.get(keras.backend.backend(), generic.compiling)()
+
+
+def tracing_for_export() -> bool:
+    """Whether this call is traced for an exported artifact by the backend's own tracer,
+    outside Keras' `export()` (which the layer is told of separately)."""
+    return TRACING_FOR_EXPORT.get(keras.backend.backend(), generic.tracing_for_export)()

@@ -5,11 +5,28 @@ from __future__ import annotations
 from keras import ops
 
 
+def tracing_for_export() -> bool:
+    return False
+
+
+def constant(array):
+    return array
+
+
+def take(x, indices, axis: int):
+    return ops.take(x, indices, axis=axis)
+
+
+def compiling() -> bool:
+    return False
+
+
 class SparseProduct:
     """`flat @ S.T` as a gather and a segment sum: what a backend without a sparse
     product of its own runs."""
 
     supports_xla = True
+    traceable = True
 
     def __init__(self, indices, dense_shape) -> None:
         self._rows, self._columns = indices[:, 0], indices[:, 1]

@@ -9,6 +9,7 @@ class SparseProduct:
     """A BCOO matrix times the dense inputs."""
 
     supports_xla = True
+    traceable = True
 
     def __init__(self, indices, dense_shape) -> None:
         self._indices, self._dense_shape = indices.astype(np.int32), dense_shape

@@ -9,6 +9,7 @@ class SparseProduct:
     """`tf.sparse.sparse_dense_matmul`, which has no XLA kernel."""
 
     supports_xla = False
+    traceable = True
 
     def __init__(self, indices, dense_shape) -> None:
         self._indices, self._dense_shape = indices, dense_shape

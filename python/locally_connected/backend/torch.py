@@ -13,16 +13,48 @@ import warnings
 import numpy as np
 
 
+def tracing_for_export() -> bool:
+    """`torch.export` (also behind the dynamo ONNX exporter) or TorchScript tracing (the
+    ONNX exporter with dynamic shapes)."""
+    import torch
+
+    return torch.compiler.is_exporting() or torch.jit.is_tracing()
+
+
+def compiling() -> bool:
+    import torch
+
+    return torch.compiler.is_compiling()
+
+
+def constant(array):
+    """On the device Keras puts tensors on."""
+    import keras
+
+    return keras.ops.convert_to_tensor(array)
+
+
+def take(x, indices, axis: int):
+    """`torch.index_select`: Keras' `ops.take` ravels its indices first, an op the
+    TorchScript ONNX exporter cannot express."""
+    import torch
+
+    return torch.index_select(x, axis, torch.as_tensor(indices, device=x.device))
+
+
 class SparseProduct:
     """`flat @ S.T` with `S` in CSR form; float16/bfloat16 run in float32, as PyTorch's
-    CPU sparse products have no half kernels."""
+    CPU sparse products have no half kernels. torch.compile cannot trace sparse CSR
+    tensors."""
 
     supports_xla = True
+    traceable = False
 
     def __init__(self, indices, dense_shape) -> None:
         self._dense_shape = tuple(dense_shape)
         self._plan = _csr_plan(indices, self._dense_shape)
         self._plan_on_device: dict[str, tuple] = {}
+        self._function = _autograd_function()
 
     def _device_plan(self, device) -> tuple:
         """The CSR plan as tensors on `device`, made once per device."""
@@ -42,7 +74,7 @@ class SparseProduct:
         import torch
 
         plan = self._device_plan(values.device)
-        function = _autograd_function()
+        function = self._function
         if values.dtype in (torch.float32, torch.float64):
             return function.apply(values, flat, plan, self._dense_shape)
         result = function.apply(values.float(), flat.float(), plan, self._dense_shape)
@@ -68,8 +100,8 @@ def _csr_plan(indices: np.ndarray, dense_shape: tuple[int, int]):
 
 @functools.cache
 def _autograd_function():
-    """The autograd function, made on first use so that importing this module does not
-    import PyTorch."""
+    """The autograd function, made when the first layer is built, so that importing this
+    module does not import PyTorch."""
     import torch
 
     class SparseProductFunction(torch.autograd.Function):

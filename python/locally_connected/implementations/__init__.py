@@ -16,7 +16,7 @@ from locally_connected.implementations.dense import (
     dense_kernel_budget_bytes,
     set_dense_kernel_budget,
 )
-from locally_connected.implementations.patches import Patches
+from locally_connected.implementations.patches import GatheredPatches, Patches
 from locally_connected.implementations.sparse import Sparse
 from locally_connected.plan import Plan
 
@@ -51,6 +51,7 @@ def choose_implementation(plan: Plan, backend: str | None = None) -> int:
 __all__ = [
     "IMPLEMENTATIONS",
     "DenseMasked",
+    "GatheredPatches",
     "Implementation",
     "Patches",
     "Sparse",

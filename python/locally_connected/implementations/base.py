@@ -16,7 +16,9 @@ class Implementation:
     """
 
     #: The value of the layer's `implementation` argument that selects this class.
-    number: ClassVar[int]
+    number: ClassVar[int | None]
+    #: Whether every exporter expresses its ops (else exports compute with `GatheredPatches`).
+    exportable: ClassVar[bool] = False
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
@@ -33,3 +35,7 @@ class Implementation:
     def supports_jit(cls, backend: str) -> bool:
         """Whether Keras may compile this implementation with XLA on `backend`."""
         return True
+
+    #: Whether the backend's own graph compiler (torch.compile) traces it without a break
+    #: (else compiled calls compute with `GatheredPatches`).
+    traceable: bool = True

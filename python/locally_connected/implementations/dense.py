@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from locally_connected import _arguments
+from locally_connected import _arguments, backend
 from locally_connected.implementations.base import Implementation
 from locally_connected.implementations.patches import Patches
 from locally_connected.plan import Plan
@@ -35,14 +35,20 @@ class DenseMasked(Implementation):
 
     def __init__(self, plan: Plan) -> None:
         super().__init__(plan)
-        self._indices = plan.kernel_rows
+        self._indices = backend.constant(plan.kernel_rows)
         # Taps that read padding write one extra row, cut off after the scatter.
         self._padding_row = plan.has_padding_taps
         self._fallback = Patches(plan)
 
     def __call__(self, inputs, kernel):
+        finite = ops.isfinite(inputs)
+        if backend.compiling():
+            # torch.compile would break the graph at the branch: both products and a select.
+            # The dense one multiplies the finite inputs only, so its gradients stay finite.
+            dense = self._dense_product(ops.where(finite, inputs, ops.zeros_like(inputs)), kernel)
+            return ops.where(ops.all(finite), dense, self._fallback(inputs, kernel))
         return ops.cond(
-            ops.all(ops.isfinite(inputs)),
+            ops.all(finite),
             lambda: self._dense_product(inputs, kernel),
             lambda: self._fallback(inputs, kernel),
         )

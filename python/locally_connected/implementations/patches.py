@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 from keras import ops
 
+from locally_connected import backend
 from locally_connected.implementations.base import Implementation
 from locally_connected.plan import Plan
 
@@ -124,3 +126,40 @@ def _interleave(phases: dict, strides: tuple[int, ...], zeros, prefix: tuple = (
     parts = [_interleave(phases, strides, zeros, prefix + (r,)) for r in range(strides[depth])]
     return ops.stack(parts, axis=depth + 1)
 
+
+class GatheredPatches(Implementation):
+    """Implementation 1's product with the patches gathered by one index table.
+
+    Reshapes, one gather, a pad, transposes of rank 3 or 4 and one batched matmul: ops that
+    every exporter (SavedModel, TFLite's builtins, ONNX, OpenVINO, torch.export) expresses,
+    with no custom gradient and no control flow. The layer computes its exports with it,
+    whichever implementation it trains with; the function and the weights are the same.
+    """
+
+    number = None
+    exportable = True
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(plan)
+        # Every (position, tap)'s flat input position; padding reads the zero row after them.
+        taps = plan.geometry.taps
+        self._gather = backend.constant(np.where(taps >= 0, taps, plan.geometry.num_inputs).reshape(-1))
+        self._padded = plan.has_padding_taps
+
+    def __call__(self, inputs, kernel):
+        plan = self.plan
+        positions, taps, channels = plan.geometry.num_outputs, plan.geometry.num_taps, plan.channels
+        if plan.channels_first:
+            flat = ops.transpose(ops.reshape(inputs, (-1, channels, plan.geometry.num_inputs)), (0, 2, 1))
+            # The kernel's (channels, taps) rows in the patches' (taps, channels) order.
+            kernel = ops.reshape(kernel, (positions, channels, taps, plan.filters))
+            kernel = ops.reshape(ops.transpose(kernel, (0, 2, 1, 3)), plan.kernel_shape)
+        else:
+            flat = ops.reshape(inputs, (-1, plan.geometry.num_inputs, channels))
+        if self._padded:
+            # A zero row to gather for padding (not ops.pad, which names a Keras operation
+            # at every call: a side effect torch.cond cannot trace).
+            flat = ops.concatenate([flat, ops.zeros_like(flat[:, :1])], axis=1)
+        patches = ops.reshape(backend.take(flat, self._gather, axis=1), (-1, positions, taps * channels))
+        outputs = ops.matmul(ops.transpose(patches, (1, 0, 2)), kernel)
+        return ops.transpose(outputs, (1, 0, 2))

@@ -21,6 +21,7 @@ class Sparse(Implementation):
     def __init__(self, plan: Plan) -> None:
         super().__init__(plan)
         self._product = backend.sparse_product(sparse_indices(plan), sparse_shape(plan))
+        self.traceable = self._product.traceable
 
     def __call__(self, inputs, kernel):
         plan = self.plan
