@@ -14,9 +14,11 @@
 #'   window. One integer is used for both dimensions.
 #' @param strides An integer or a vector of 2 integers: the step of the window along
 #'   height and width.
-#' @param padding `"valid"` (no padding) or `"same"` (case-insensitive). `"same"`
-#'   pads like `keras3::layer_conv_2d()`: the output has
-#'   `ceiling(input / strides)` positions, for every `implementation`.
+#' @param padding `"valid"` (no padding), `"same"` (pads like
+#'   `keras3::layer_conv_2d()`: the output has `ceiling(input / strides)` positions),
+#'   `"circular"` or `"reflect"` (the amounts of `"same"`, filled by wrapping around or
+#'   mirroring), case-insensitive; or explicit padding, a list of one `c(before, after)`
+#'   pair per spatial dimension, e.g. `list(c(1, 2), c(0, 1))`.
 #' @param data_format `"channels_last"` (inputs `(batch, height, width, channels)`)
 #'   or `"channels_first"` (inputs `(batch, channels, height, width)`). `NULL` uses
 #'   Keras' `image_data_format()`, `"channels_last"` unless configured otherwise.
@@ -42,9 +44,18 @@
 #' @param trainable Whether the weights are updated by training; `NULL` keeps Keras'
 #'   default (`TRUE`).
 #' @param weights Initial weights: `list(kernel, bias)` (or `list(kernel)` without
-#'   bias). `kernel` has dimensions `c(output positions, prod(kernel_size) * channels,
-#'   filters)` and `bias` `c(output rows, output cols, filters)`; they are set when the
-#'   layer is built.
+#'   bias). `kernel` has dimensions `c(output positions, prod(kernel_size) * channels /
+#'   groups, filters)` (one kernel per block with `weight_sharing`) and `bias`
+#'   `c(output rows, output cols, filters)` (blocks with `weight_sharing`); they are set
+#'   when the layer is built.
+#' @param dilation_rate An integer or a vector of 2 integers: the spacing of the window's
+#'   taps, as in `keras3::layer_conv_2d()`; any `strides` may go with it.
+#' @param groups An integer dividing the input channels and `filters`: filter `f` reads
+#'   the channels of group `f %/% (filters / groups)`, as in `keras3::layer_conv_2d()`.
+#' @param weight_sharing An integer or a vector of 2 integers: output positions are
+#'   grouped in blocks of this size (row-major, the last block of a dimension may be
+#'   smaller), each block with one kernel and one bias. `1` gives every position its own
+#'   (the default); a block covering the whole output is a convolution.
 #' @param ... `input_shape` (the input's shape without the batch dimension, so the
 #'   layer can start a Sequential model) and `dtype` (e.g. `"float64"` or
 #'   `"mixed_float16"`).
@@ -82,7 +93,9 @@ layer_locally_connected_2d <- function(object, filters, kernel_size, strides = c
                                        bias_regularizer = NULL, activity_regularizer = NULL,
                                        kernel_constraint = NULL, bias_constraint = NULL,
                                        implementation = 1L, batch_size = NULL, name = NULL,
-                                       trainable = NULL, weights = NULL, ...) {
+                                       trainable = NULL, weights = NULL,
+                                       dilation_rate = c(1L, 1L), groups = 1L,
+                                       weight_sharing = c(1L, 1L), ...) {
   call_front_door("layer_locally_connected_2d", environment(), ...)
 }
 
@@ -100,8 +113,12 @@ layer_locally_connected_2d <- function(object, filters, kernel_size, strides = c
 #' @param weights Initial weights: `list(kernel, bias)` (or `list(kernel)` without
 #'   bias), `kernel` with dimensions `c(output steps, kernel_size * channels, filters)`
 #'   and `bias` `c(output steps, filters)`.
-#' @param padding `"valid"` or `"same"` (case-insensitive); `"same"` pads like
-#'   `keras3::layer_conv_1d()`.
+#' @param padding `"valid"`, `"same"` (pads like `keras3::layer_conv_1d()`), `"causal"`
+#'   (as `keras3::layer_conv_1d()`: `(kernel_size - 1) * dilation_rate` before),
+#'   `"circular"` or `"reflect"`, case-insensitive; or `list(c(before, after))`.
+#' @param dilation_rate An integer: the spacing of the window's taps.
+#' @param weight_sharing An integer: output steps are grouped in blocks of this many, each
+#'   with one kernel and one bias.
 #'
 #' @return The layer, the model, or the output tensor, depending on `object`.
 #'
@@ -126,7 +143,9 @@ layer_locally_connected_1d <- function(object, filters, kernel_size, strides = 1
                                        bias_regularizer = NULL, activity_regularizer = NULL,
                                        kernel_constraint = NULL, bias_constraint = NULL,
                                        implementation = 1L, batch_size = NULL, name = NULL,
-                                       trainable = NULL, weights = NULL, ...) {
+                                       trainable = NULL, weights = NULL,
+                                       dilation_rate = 1L, groups = 1L,
+                                       weight_sharing = 1L, ...) {
   call_front_door("layer_locally_connected_1d", environment(), ...)
 }
 
@@ -148,8 +167,12 @@ layer_locally_connected_1d <- function(object, filters, kernel_size, strides = 1
 #' @param weights Initial weights: `list(kernel, bias)` (or `list(kernel)` without
 #'   bias), `kernel` with dimensions `c(output voxels, prod(kernel_size) * channels,
 #'   filters)` and `bias` `c(new_dim1, new_dim2, new_dim3, filters)`.
-#' @param padding `"valid"` or `"same"` (case-insensitive); `"same"` pads like
-#'   `keras3::layer_conv_3d()`.
+#' @param padding `"valid"`, `"same"` (pads like `keras3::layer_conv_3d()`), `"circular"`
+#'   or `"reflect"`, case-insensitive; or a list of 3 `c(before, after)` pairs.
+#' @param dilation_rate An integer or a vector of 3 integers: the spacing of the window's
+#'   taps.
+#' @param weight_sharing An integer or a vector of 3 integers: output voxels are grouped in
+#'   blocks of this size, each with one kernel and one bias.
 #'
 #' @return The layer, the model, or the output tensor, depending on `object`.
 #'
@@ -175,7 +198,9 @@ layer_locally_connected_3d <- function(object, filters, kernel_size, strides = c
                                        bias_regularizer = NULL, activity_regularizer = NULL,
                                        kernel_constraint = NULL, bias_constraint = NULL,
                                        implementation = 1L, batch_size = NULL, name = NULL,
-                                       trainable = NULL, weights = NULL, ...) {
+                                       trainable = NULL, weights = NULL,
+                                       dilation_rate = c(1L, 1L, 1L), groups = 1L,
+                                       weight_sharing = c(1L, 1L, 1L), ...) {
   call_front_door("layer_locally_connected_3d", environment(), ...)
 }
 

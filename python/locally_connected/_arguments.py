@@ -14,7 +14,10 @@ from typing import Any
 import keras
 import numpy as np
 
+#: tf-keras's paddings (what its files and `convert_tf_keras_weights` take).
 PADDINGS = ("valid", "same")
+#: The layers' paddings by name: Conv's three and flax ConvLocal's two fills of "same".
+PADDING_NAMES = ("valid", "same", "causal", "circular", "reflect")
 DATA_FORMATS = ("channels_last", "channels_first")
 IMPLEMENTATIONS = (1, 2, 3)
 #: Largest accepted integer argument: R's largest integer; tensor shapes and slices need it.
@@ -130,6 +133,34 @@ def shape(value: Any, name: str) -> tuple[int | None, ...]:
     if not isinstance(value, (list, tuple)):
         raise TypeError(f"`{name}` must be {accepted}. Received: {name}={_describe(value)}.")
     return tuple(None if v is None else integer(v, name) for v in value)
+
+
+def padding(value: Any, rank: int) -> str | tuple[tuple[int, int], ...]:
+    """A padding name (case-insensitive; "causal" for rank 1 only), or explicit
+    `(before, after)` pairs of integers >= 0, one per spatial dimension (from R, a list of
+    length-2 vectors)."""
+    names = list(PADDING_NAMES if rank == 1 else [p for p in PADDING_NAMES if p != "causal"])
+    accepted = f"one of {names} or a sequence of {rank} (before, after) pairs of integers >= 0"
+    value = _as_scalar(value)
+    if isinstance(value, str):
+        lowered = value.lower()
+        if lowered == "causal" and rank != 1:
+            raise ValueError(
+                f"`padding` = 'causal' is for 1D layers only (Conv1D's), not for {rank} spatial "
+                f"dimensions: `padding` must be {accepted}. Received: padding={value!r}."
+            )
+        if lowered not in names:
+            raise ValueError(f"`padding` must be {accepted}. Received: padding={value!r}.")
+        return lowered
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"`padding` must be {accepted}. Received: padding={_describe(value)}.")
+    pairs = [np.asarray(pair).tolist() if isinstance(pair, np.ndarray) else _as_scalar(pair) for pair in value]
+    if len(pairs) != rank or not all(isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in pairs):
+        raise ValueError(f"`padding` must be {accepted}. Received: padding={value!r}.")
+    return tuple((integer(before, "padding", minimum=0), integer(after, "padding", minimum=0))
+                 for before, after in pairs)
 
 
 def named_locals(frame_locals: dict) -> dict:

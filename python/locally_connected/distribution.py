@@ -30,8 +30,9 @@ def layout_map(
 ) -> keras.distribution.LayoutMap:
     """`LayoutMap` entries that shard every locally connected kernel and bias over output positions.
 
-    The kernel `(positions, features, filters)` is split along its first axis over the
-    mesh axis `axis`, and the bias `(*output_size, filters)` along its first spatial axis,
+    The kernel `(kernels, features, filters)` (one kernel per output position, or per block
+    of positions with `weight_sharing`) is split along its first axis over the mesh axis
+    `axis`, and the bias `(*output_size or *blocks, filters)` along its first spatial axis,
     so that each device holds the kernels and biases of its own contiguous block of
     output positions. Every other variable is left to the user's entries (or replicated).
 
@@ -122,15 +123,19 @@ def _model_entries(model, axis: str, shards: int):
     for layer in layers:
         if not layer.built:
             raise ValueError(f"Layer {layer.name!r} is not built: build the model before reading its paths.")
-        positions = layer.kernel.shape[0]
-        # The bias (*output_size, filters) splits along its first spatial axis.
+        # One kernel per output position, or per block of positions with weight_sharing.
+        kernels = layer.kernel.shape[0]
+        shared = set(layer.weight_sharing) != {1}
+        # The bias (*output_size or *blocks, filters) splits along its first spatial axis.
         first = layer.bias.shape[0] if layer.use_bias else None
-        if positions % shards or (first is not None and first % shards):
+        if kernels % shards or (first is not None and first % shards):
             along = f" ({first} along the first spatial axis)" if first is not None else ""
+            what = f"kernels (blocks of weight_sharing={layer.weight_sharing})" if shared else "output positions"
             raise ValueError(
-                f"Layer {layer.name!r}: its {positions} output positions{along} do not split "
+                f"Layer {layer.name!r}: its {kernels} {what}{along} do not split "
                 f"evenly over the {shards} devices of mesh axis {axis!r}. "
-                "Change the mesh axis size, or the layer's input size, strides or padding."
+                "Change the mesh axis size, or the layer's input size, strides, padding"
+                f"{' or weight_sharing' if shared else ''}."
             )
         yield _exact_key(layer.kernel.path, model), _layout(axis, 3)
         if layer.use_bias:

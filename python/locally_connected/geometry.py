@@ -1,9 +1,11 @@
 """Which input position each kernel tap of each output position reads (pure NumPy).
 
-All three implementations are built from this one table, so they cannot disagree
-about the geometry. "same" uses exactly Conv1D/Conv2D's geometry: the output has
-`ceil(n / stride)` positions and the total padding is split with the smaller half
-before, as TensorFlow and Keras' convolutions do.
+All implementations are built from this one table, so they cannot disagree about the
+geometry. The paddings are Conv's: "valid"; "same" (the output has `ceil(n / stride)`
+positions and the total padding is split with the smaller half before, as TensorFlow and
+Keras' convolutions do); "causal" (Conv1D's: `(kernel_size - 1) * dilation_rate` before);
+explicit `(before, after)` pairs; and flax ConvLocal's "circular" and "reflect", the amounts
+of "same" filled by wrapping around or mirroring (NumPy's "wrap" and "reflect" modes).
 """
 
 from __future__ import annotations
@@ -14,44 +16,68 @@ import math
 
 import numpy as np
 
-
-def output_length(length: int, kernel: int, stride: int, padding: str) -> int:
-    if padding == "same":
-        return -(-length // stride)
-    return (length - kernel) // stride + 1
+#: How each padding fills the padded positions, in NumPy's `np.pad` modes.
+FILLS = {"circular": "wrap", "reflect": "reflect"}
 
 
 @dataclasses.dataclass(frozen=True)
 class Geometry:
-    """Spatial geometry of a locally connected layer on one input size."""
+    """Spatial geometry of a locally connected layer on one input size.
+
+    `padding` is a padding name or explicit `(before, after)` pairs; `dilation_rate` is
+    the spacing of a kernel's taps (1: adjacent).
+    """
 
     input_size: tuple[int, ...]
     kernel_size: tuple[int, ...]
     strides: tuple[int, ...]
-    padding: str
+    padding: str | tuple[tuple[int, int], ...]
+    dilation_rate: tuple[int, ...] | None = None
+
+    @property
+    def rank(self) -> int:
+        return len(self.input_size)
+
+    @property
+    def dilation(self) -> tuple[int, ...]:
+        return self.dilation_rate or (1,) * self.rank
+
+    @property
+    def extent(self) -> tuple[int, ...]:
+        """The span of a kernel's taps per dimension: `(kernel_size - 1) * dilation + 1`."""
+        return tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation))
+
+    @property
+    def fill(self) -> str:
+        """`np.pad`'s mode for the padded positions: "constant" (zeros), "wrap", "reflect"."""
+        return FILLS.get(self.padding, "constant") if isinstance(self.padding, str) else "constant"
+
+    @functools.cached_property
+    def pads(self) -> tuple[tuple[int, int], ...]:
+        """Per dimension, the padding `(before, after)`."""
+        if not isinstance(self.padding, str):
+            return tuple(self.padding)
+        if self.padding == "valid":
+            return ((0, 0),) * self.rank
+        if self.padding == "causal":
+            return tuple((e - 1, 0) for e in self.extent)
+        # "same" and its fills: ceil(n / s) outputs, the smaller half of the padding before.
+        totals = (max((-(-n // s) - 1) * s + e - n, 0) for n, s, e in zip(self.input_size, self.strides, self.extent))
+        return tuple((total // 2, total - total // 2) for total in totals)
+
+    @property
+    def pad_before(self) -> tuple[int, ...]:
+        return tuple(before for before, _ in self.pads)
+
+    @property
+    def pad_after(self) -> tuple[int, ...]:
+        return tuple(after for _, after in self.pads)
 
     @property
     def output_size(self) -> tuple[int, ...]:
         return tuple(
-            output_length(n, k, s, self.padding)
-            for n, k, s in zip(self.input_size, self.kernel_size, self.strides)
-        )
-
-    @property
-    def pad_before(self) -> tuple[int, ...]:
-        return tuple(total // 2 for total in self._pad_total)
-
-    @property
-    def pad_after(self) -> tuple[int, ...]:
-        return tuple(total - total // 2 for total in self._pad_total)
-
-    @property
-    def _pad_total(self) -> tuple[int, ...]:
-        if self.padding == "valid":
-            return (0,) * len(self.input_size)
-        return tuple(
-            max((o - 1) * s + k - n, 0)
-            for n, k, s, o in zip(self.input_size, self.kernel_size, self.strides, self.output_size)
+            (n + before + after - e) // s + 1
+            for n, (before, after), e, s in zip(self.input_size, self.pads, self.extent, self.strides)
         )
 
     @property
@@ -66,25 +92,34 @@ class Geometry:
     def num_taps(self) -> int:
         return math.prod(self.kernel_size)
 
+    def padded_positions(self, d: int) -> np.ndarray:
+        """int64: for every position of dimension `d` of the padded input, the input
+        position it holds, -1 for a zero."""
+        n, pads = self.input_size[d], self.pads[d]
+        if self.fill == "constant":
+            return np.pad(np.arange(n), pads, mode="constant", constant_values=-1)
+        return np.pad(np.arange(n), pads, mode=self.fill)
+
     @functools.cached_property
     def taps(self) -> np.ndarray:
-        """int64 `(num_outputs, num_taps)`: flat input position read, -1 where it is padding.
+        """int64 `(num_outputs, num_taps)`: flat input position read, -1 where it is a zero
+        of the padding.
 
         Outputs and taps are both in row-major order of their spatial indices.
         """
-        per_dim = []
-        for k, s, o, before in zip(self.kernel_size, self.strides, self.output_size, self.pad_before):
-            position = np.arange(o)[:, None] * s + np.arange(k)[None, :] - before
-            per_dim.append(position)
-        rank = len(per_dim)
+        rank = self.rank
         # Broadcast to (o_1, ..., o_r, k_1, ..., k_r).
         flat = np.zeros((1,) * (2 * rank), dtype=np.int64)
         inside = np.ones((1,) * (2 * rank), dtype=bool)
-        for d, (position, n) in enumerate(zip(per_dim, self.input_size)):
+        for d, (n, k, s, o, dilation) in enumerate(
+            zip(self.input_size, self.kernel_size, self.strides, self.output_size, self.dilation)
+        ):
+            padded = np.arange(o)[:, None] * s + np.arange(k)[None, :] * dilation
+            position = self.padded_positions(d)[padded]
             view = [1] * (2 * rank)
             view[d], view[rank + d] = position.shape
             position = position.reshape(view)
             flat = flat * n + position
-            inside = inside & (position >= 0) & (position < n)
+            inside = inside & (position >= 0)
         table = np.where(inside, flat, -1)
         return table.reshape(self.num_outputs, self.num_taps)

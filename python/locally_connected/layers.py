@@ -57,6 +57,9 @@ class LocallyConnected(keras.layers.Layer):
         implementation: int | str = 1,
         batch_size: int | None = None,
         weights: Sequence[Any] | None = None,
+        dilation_rate: int | Sequence[int] = 1,
+        groups: int = 1,
+        weight_sharing: int | Sequence[int] = 1,
         resolved_implementation: int | None = None,
         **kwargs: Any,
     ) -> None:
@@ -67,7 +70,7 @@ class LocallyConnected(keras.layers.Layer):
         self.filters = _arguments.integer(filters, "filters")
         self.kernel_size = _arguments.integer_tuple(kernel_size, rank, "kernel_size")
         self.strides = _arguments.integer_tuple(strides, rank, "strides")
-        self.padding = _arguments.choice(padding, "padding", _arguments.PADDINGS)
+        self.padding = _arguments.padding(padding, rank)
         self.data_format = _arguments.data_format(data_format)
         self.activation = _keras_object(activations.get, activation, "activation")
         self.use_bias = _arguments.boolean(use_bias, "use_bias")
@@ -87,8 +90,16 @@ class LocallyConnected(keras.layers.Layer):
         self._update_supports_jit()
         self.batch_size = _arguments.optional_integer(batch_size, "batch_size")
         self._initial_weights = _weight_list(weights)
+        self.dilation_rate = _arguments.integer_tuple(dilation_rate, rank, "dilation_rate")
+        self.groups = _arguments.integer(groups, "groups")
+        if self.filters % self.groups:
+            raise ValueError(
+                f"`groups` must divide `filters` (and the input channels), as in Conv: each group "
+                f"has filters // groups filters. Received: groups={self.groups}, filters={self.filters}."
+            )
+        self.weight_sharing = _arguments.integer_tuple(weight_sharing, rank, "weight_sharing")
         self._plan: Plan | None = None
-        self._implementation = self._portable_implementation = None
+        self._implementation = self._portable_implementation = self._bias_of_position = None
         self.input_spec = keras.InputSpec(ndim=rank + 2)
         input_shape = getattr(self, "_input_shape_arg", None)
         if input_shape is not None:
@@ -116,7 +127,7 @@ class LocallyConnected(keras.layers.Layer):
         return tuple(input_shape[1:-1]), input_shape[-1]
 
     def _geometry(self, spatial: tuple[int, ...]) -> Geometry:
-        return Geometry(spatial, self.kernel_size, self.strides, self.padding)
+        return Geometry(spatial, self.kernel_size, self.strides, self.padding, self.dilation_rate)
 
     def _checked_plan(self, input_shape: tuple) -> Plan:
         """The plan of this layer on `input_shape`, or a clear error."""
@@ -138,20 +149,29 @@ class LocallyConnected(keras.layers.Layer):
                 f"`batch_size` is {self.batch_size} but the layer received inputs with batch "
                 f"dimension {input_shape[0]}."
             )
+        if channels % self.groups:
+            raise ValueError(
+                f"`groups` must divide the input channels (and `filters`), as in Conv: each group "
+                f"reads channels // groups channels. Received: groups={self.groups} for inputs with "
+                f"{channels} channels (input_shape={input_shape})."
+            )
         geometry = self._geometry(spatial)
         if any(o <= 0 for o in geometry.output_size):
+            dilation = "" if set(self.dilation_rate) == {1} else f", dilation_rate={self.dilation_rate}"
             raise ValueError(
                 f"{type(self).__name__} '{self.name}' would produce an output of spatial size "
-                f"{geometry.output_size}: kernel_size={self.kernel_size} with strides={self.strides} "
-                f"and padding={self.padding!r} does not fit the input's spatial size {spatial}. "
+                f"{geometry.output_size}: kernel_size={self.kernel_size} with strides={self.strides}"
+                f"{dilation} and padding={self.padding!r} does not fit the input's spatial size {spatial}. "
                 "Use a smaller kernel_size or padding='same'."
             )
-        return Plan(geometry, channels, self.filters, self._channels_first, self.variable_dtype)
+        return Plan(geometry, channels, self.filters, self._channels_first, self.variable_dtype,
+                    groups=self.groups, weight_sharing=self.weight_sharing)
 
     def _check_memory(self, plan: Plan, input_shape: tuple) -> None:
         """Refuses kernels larger than the machine, and what the implementation refuses."""
         memory = _physical_memory_bytes()
-        entries = plan.kernel_entries
+        # Shared kernels are read per position: that is what the implementations multiply.
+        entries = plan.connections
         if memory is not None and entries * plan.itemsize > memory:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}' would need a kernel of {entries:,} "
@@ -173,6 +193,8 @@ class LocallyConnected(keras.layers.Layer):
         self._plan = plan
         self._implementation = IMPLEMENTATIONS[self.resolved_implementation](plan)
         self._portable_implementation = GatheredPatches(plan)
+        # With weight_sharing, each position reads its block's bias.
+        self._bias_of_position = backend.constant(plan.kernel_of_position) if plan.shares_weights else None
         self.kernel = self.add_weight(
             name="kernel",
             shape=plan.kernel_shape,
@@ -227,15 +249,23 @@ class LocallyConnected(keras.layers.Layer):
         The bias is stored as `(*output_size, filters)` in every data format; with
         channels_first it is read in `(filters, *output_size)` order, as tf-keras does.
         """
-        output_size, filters = self._plan.geometry.output_size, self.filters
+        plan, filters = self._plan, self.filters
+        output_size = plan.geometry.output_size
         if self._channels_first:
             outputs = ops.reshape(ops.transpose(outputs, (0, 2, 1)), (-1, filters) + output_size)
             if self.bias is not None:
-                outputs = outputs + ops.reshape(self.bias, (filters,) + output_size)
+                bias = ops.reshape(self.bias, (filters, plan.num_kernels))
+                if self._bias_of_position is not None:
+                    bias = backend.take(bias, self._bias_of_position, axis=1)
+                outputs = outputs + ops.reshape(bias, (filters,) + output_size)
             return outputs
         outputs = ops.reshape(outputs, (-1,) + output_size + (filters,))
         if self.bias is not None:
-            outputs = outputs + self.bias
+            bias = self.bias
+            if self._bias_of_position is not None:
+                bias = backend.take(ops.reshape(bias, (plan.num_kernels, filters)), self._bias_of_position, axis=0)
+                bias = ops.reshape(bias, output_size + (filters,))
+            outputs = outputs + bias
         return outputs
 
     def compute_output_shape(self, input_shape):
@@ -278,6 +308,9 @@ class LocallyConnected(keras.layers.Layer):
                 "kernel_size": self.kernel_size,
                 "strides": self.strides,
                 "padding": self.padding,
+                "dilation_rate": self.dilation_rate,
+                "groups": self.groups,
+                "weight_sharing": self.weight_sharing,
                 "data_format": self.data_format,
                 "activation": activations.serialize(self.activation),
                 "use_bias": self.use_bias,
@@ -351,9 +384,11 @@ _ARGUMENTS_DOC = """
         filters: int, the number of output channels.
         kernel_size: int or tuple of {rank} ints, the window size.
         strides: int or tuple of {rank} ints, the window step.
-        padding: `"valid"` (no padding) or `"same"` (case-insensitive): `"same"` pads as
-            `{conv}` does, so the output has `ceil(input / strides)` positions, for every
-            implementation.
+        padding: `"valid"` (no padding), `"same"` (pads as `{conv}` does: the output has
+            `ceil(input / strides)` positions),{causal} `"circular"` or `"reflect"` (the
+            amounts of `"same"`, filled by wrapping around or mirroring, as flax's
+            ConvLocal does), case-insensitive; or explicit `(before, after)` pairs of
+            integers >= 0, one per spatial dimension.
         data_format: `"channels_last"`, `"channels_first"`, or None for
             `keras.config.image_data_format()`.
         activation: activation function or its name; None applies none.
@@ -366,15 +401,25 @@ _ARGUMENTS_DOC = """
             sparse matmul), or `"auto"` (chosen at build from the shapes and the backend;
             the choice is saved with the model). Same weights, same results; only speed and memory differ.
         batch_size: fixed batch size, checked against the input when the layer is built.
-        weights: initial `[kernel, bias]` in this layer's layout, set when it is built.
+        weights: initial `[kernel, bias]` in this layer's layout, set when it is built
+            (`[]` is none).
+        dilation_rate: int or tuple of {rank} ints >= 1, the spacing of a window's taps, as
+            in `{conv}`; any strides may go with it.
+        groups: int >= 1 dividing the input channels and `filters`: filter `f` reads the
+            channels of group `f // (filters // groups)`, as in `{conv}`.
+        weight_sharing: int or tuple of {rank} ints >= 1: output positions are grouped in
+            blocks of this size (row-major; a dimension's last block may be smaller), and
+            each block has one kernel and one bias. 1 is one per position; a block covering
+            the whole output is a `{conv}`.
         **kwargs: Keras layer arguments (`name`, `dtype`, `trainable`, `input_shape`).
 
     Weights:
-        `kernel`: `(output positions, prod(kernel_size) * channels, filters)`, features
-        ordered `(*kernel_size, channels)` (channels_last) or `(channels, *kernel_size)`
-        (channels_first); `bias`: `(*output_size, filters)`, read in
-        `(filters, *output_size)` order with channels_first. tf-keras implementation 1's
-        layout, for every implementation.
+        `kernel`: `(kernels, prod(kernel_size) * channels // groups, filters)`, one kernel
+        per output position (or per block of `weight_sharing`), features ordered
+        `(*kernel_size, channels)` (channels_last) or `(channels, *kernel_size)`
+        (channels_first) within a group, filters group-major; `bias`: `(*blocks, filters)`
+        (`(*output_size, filters)` by default), read in `(filters, *blocks)` order with
+        channels_first. tf-keras implementation 1's layout, for every implementation.
 """
 
 
@@ -416,6 +461,9 @@ class LocallyConnected1D(LocallyConnected):
         implementation: int | str = 1,
         batch_size: int | None = None,
         weights: Sequence[Any] | None = None,
+        dilation_rate: int | Sequence[int] = 1,
+        groups: int = 1,
+        weight_sharing: int | Sequence[int] = 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(1, **_arguments.named_locals(locals()), **kwargs)
@@ -459,6 +507,9 @@ class LocallyConnected2D(LocallyConnected):
         implementation: int | str = 1,
         batch_size: int | None = None,
         weights: Sequence[Any] | None = None,
+        dilation_rate: int | Sequence[int] = (1, 1),
+        groups: int = 1,
+        weight_sharing: int | Sequence[int] = (1, 1),
         **kwargs: Any,
     ) -> None:
         super().__init__(2, **_arguments.named_locals(locals()), **kwargs)
@@ -506,6 +557,9 @@ class LocallyConnected3D(LocallyConnected):
         implementation: int | str = 1,
         batch_size: int | None = None,
         weights: Sequence[Any] | None = None,
+        dilation_rate: int | Sequence[int] = (1, 1, 1),
+        groups: int = 1,
+        weight_sharing: int | Sequence[int] = (1, 1, 1),
         **kwargs: Any,
     ) -> None:
         super().__init__(3, **_arguments.named_locals(locals()), **kwargs)
@@ -516,7 +570,10 @@ for _layer_class, _conv in ((LocallyConnected1D, "Conv1D"), (LocallyConnected2D,
                             (LocallyConnected3D, "Conv3D")):
     if _layer_class.__doc__:
         _layer_class.__doc__ = _layer_class.__doc__.format(
-            arguments=_ARGUMENTS_DOC.format(rank=_layer_class.__name__[-2], conv=_conv))
+            arguments=_ARGUMENTS_DOC.format(
+                rank=_layer_class.__name__[-2], conv=_conv,
+                causal='\n            `"causal"` (as Conv1D: `(kernel_size - 1) * dilation_rate` before),'
+                if _conv == "Conv1D" else ""))
 
 
 def _h5_values_in_our_layout(layer: keras.layers.Layer, values: list) -> list:

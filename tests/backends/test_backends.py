@@ -92,7 +92,8 @@ def gradients(layer, x, probe):
     with tf.GradientTape() as tape:
         tape.watch(inputs)
         loss = tf.reduce_sum(layer(inputs) * probe)
-    return [g.numpy() for g in tape.gradient(loss, [inputs] + [v.value for v in variables])]
+    # A gathered (shared) kernel's gradient is IndexedSlices: as the dense array.
+    return [tf.convert_to_tensor(g).numpy() for g in tape.gradient(loss, [inputs] + [v.value for v in variables])]
 
 
 # ---------------------------------------------------------------------------
@@ -127,6 +128,45 @@ def test_forward_and_gradients_equal_numpy_reference(rank, padding, data_format,
     probe = rng.standard_normal(y.shape).astype("float32")
     expected, expected_gradients = reference(x, kernel, bias, kernel_size, strides, padding, data_format, probe)
     assert y.dtype == np.float32
+    assert y.shape == expected.shape == tuple(layer.compute_output_shape(x.shape))
+    np.testing.assert_allclose(y, expected, **TOLERANCE)
+    for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):
+        assert actual.shape == wanted.shape, name
+        np.testing.assert_allclose(actual, wanted, err_msg=f"gradient w.r.t. {name}", **TOLERANCE)
+
+
+CONV_ARGUMENTS = {
+    # Conv's dilation (with strides, which Conv refuses), groups, causal and explicit padding,
+    # flax's circular and reflect fills, kernels shared over (partial) blocks.
+    "2d-dilated-strided-grouped-same": (2, (8, 7), 4, 4, dict(kernel_size=(3, 2), strides=(2, 1), dilation_rate=(2, 3),
+                                                              groups=2, padding="same")),
+    "2d-circular-shared": (2, (7, 6), 2, 3, dict(kernel_size=3, padding="circular", weight_sharing=(2, 4))),
+    "2d-reflect-explicit-strided": (2, (6, 7), 2, 3, dict(kernel_size=(2, 3), strides=2, padding="reflect")),
+    "2d-explicit-pairs": (2, (6, 5), 2, 2, dict(kernel_size=3, padding=((2, 0), (1, 3)))),
+    "1d-causal-dilated-shared": (1, (10,), 2, 3, dict(kernel_size=3, padding="causal", dilation_rate=2,
+                                                      weight_sharing=3)),
+    "1d-circular-wider-than-input": (1, (5,), 2, 2, dict(kernel_size=3, dilation_rate=3, padding="circular")),
+    "3d-reflect-grouped": (3, (4, 5, 3), 2, 4, dict(kernel_size=2, padding="reflect", groups=2)),
+}
+
+
+@pytest.mark.parametrize("implementation", [1, 2, 3])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("case", list(CONV_ARGUMENTS))
+def test_conv_arguments_and_shared_kernels_equal_numpy_reference(case, data_format, implementation):
+    rank, spatial, channels, filters, arguments = CONV_ARGUMENTS[case]
+    rng = np.random.default_rng(len(case))
+    x = rng.standard_normal((2,) + input_shape(spatial, channels, data_format)).astype("float32")
+    layer = LAYERS[rank](filters, data_format=data_format, implementation=implementation, **arguments)
+    layer.build(x.shape)
+    kernel, bias = random_weights(layer, rng)
+    y = forward(layer, x)
+    probe = rng.standard_normal(y.shape).astype("float32")
+    expected, expected_gradients = reference(
+        x, kernel, bias, tuple(np.broadcast_to(arguments["kernel_size"], (rank,))),
+        tuple(np.broadcast_to(arguments.get("strides", 1), (rank,))), arguments["padding"], data_format, probe,
+        dilation_rate=arguments.get("dilation_rate"), groups=arguments.get("groups", 1),
+        weight_sharing=arguments.get("weight_sharing"))
     assert y.shape == expected.shape == tuple(layer.compute_output_shape(x.shape))
     np.testing.assert_allclose(y, expected, **TOLERANCE)
     for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):

@@ -132,3 +132,16 @@ def test_model_form_accepts_a_split_by_the_batch_axis_too():
 def test_bad_arguments_are_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_model_form_splits_the_kernels_of_shared_blocks():
+    """With weight_sharing, the kernel has one row per block of output positions (4 x 4
+    blocks of 2 x 2 here), and that is the axis split over devices."""
+    model = keras.Sequential([keras.Input((8, 8, 2)), LocallyConnected2D(3, 1, weight_sharing=2, name="blocks")])
+    layouts = distribution.layout_map(model, mesh(4))
+    assert tuple(model.get_layer("blocks").kernel.shape) == (16, 2, 3)
+    assert axes(layouts, "sequential/blocks/kernel") == ("model", None, None)
+    assert axes(layouts, "sequential/blocks/bias") == ("model", None, None)
+    with pytest.raises(ValueError, match=r"Layer 'blocks': its 16 kernels \(blocks of weight_sharing=\(2, 2\)\) "
+                                         r"\(4 along the first spatial axis\) do not split evenly over the 3 devices"):
+        distribution.layout_map(model, mesh(3))

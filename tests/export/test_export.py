@@ -1,7 +1,8 @@
 """Exports of models with locally connected layers, run by each target's own runtime.
 
-For every implementation (1, 2, 3, "auto") and rank (1D, 2D, 3D), and a channels_first
-"same" strided 2D layer, `model.export(format=...)` writes the artifact, the target's
+For every implementation (1, 2, 3, "auto") and rank (1D, 2D, 3D), a channels_first "same"
+strided 2D layer, and layers with dilation, groups, circular or causal padding and shared
+kernels, `model.export(format=...)` writes the artifact, the target's
 runtime loads and runs it, and its outputs equal the Keras model's own predictions
 (atol 1e-5; OpenVINO with its f32 precision hint). A Conv of the same shape runs through
 the same targets as the control: "wherever Keras exports a Conv".
@@ -131,19 +132,26 @@ CONV_FAILS = {("jax", "onnx", 3): "jax2onnx: unsupported Conv3D layouts",
 # The models
 # ---------------------------------------------------------------------------
 
+NO_MORE = {}
+CONV_ARGUMENTS = dict(dilation_rate=2, groups=2, weight_sharing=(2, 3))
 MODELS = (
-    [(rank, implementation, "channels_last", "valid", 1) for rank in (1, 2, 3) for implementation in (1, 2, 3, "auto")]
-    + [(2, implementation, "channels_first", "same", 2) for implementation in (1, 2, 3)]
+    [(rank, implementation, "channels_last", "valid", 1, NO_MORE)
+     for rank in (1, 2, 3) for implementation in (1, 2, 3, "auto")]
+    + [(2, implementation, "channels_first", "same", 2, NO_MORE) for implementation in (1, 2, 3)]
+    # Conv's arguments, a fill and shared kernels.
+    + [(2, implementation, "channels_last", "circular", 1, CONV_ARGUMENTS) for implementation in (1, 2, 3)]
+    + [(1, 3, "channels_first", "causal", 2, dict(dilation_rate=2, weight_sharing=2))]
 )
 
 
 def _model_id(case) -> str:
-    rank, implementation, data_format, padding, strides = case
-    return f"{rank}d-impl{implementation}-{data_format[9:]}-{padding}-s{strides}"
+    rank, implementation, data_format, padding, strides, more = case
+    extra = "".join(f"-{k}{v}" for k, v in more.items()).replace(" ", "")
+    return f"{rank}d-impl{implementation}-{data_format[9:]}-{padding}-s{strides}{extra}"
 
 
 def _model(layer, rank, data_format):
-    channels = 3
+    channels = 4
     shape = (channels,) + SPATIAL[rank] if data_format == "channels_first" else SPATIAL[rank] + (channels,)
     inputs = keras.Input(shape)
     outputs = keras.layers.Dense(2)(keras.layers.Flatten()(layer(inputs)))
@@ -172,9 +180,9 @@ def _check(model, target, tmp_path):
 @pytest.mark.parametrize("target", list(TARGETS))
 @pytest.mark.parametrize("case", MODELS, ids=_model_id)
 def test_export_runs_in_the_target_runtime_with_the_model_predictions(case, target, tmp_path):
-    rank, implementation, data_format, padding, strides = case
+    rank, implementation, data_format, padding, strides, more = case
     layer = LAYERS[rank](4, 3, strides=strides, padding=padding, data_format=data_format,
-                         implementation=implementation, activation="tanh", name="lc")
+                         implementation=implementation, activation="tanh", name="lc", **more)
     model = _model(layer, rank, data_format)
     chosen = layer.resolved_implementation
     x, expected = _check(model, target, tmp_path)

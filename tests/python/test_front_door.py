@@ -20,7 +20,10 @@ R_ORDER = [
     "object", "filters", "kernel_size", "strides", "padding", "data_format", "activation",
     "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
     "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint",
-    "implementation", "batch_size", "name", "trainable", "weights", "kwargs",
+    "implementation", "batch_size", "name", "trainable", "weights",
+    # Keras 3's Conv arguments and kernels shared over blocks: after R keras 2.x's, so that
+    # every R keras 2.x call keeps its meaning.
+    "dilation_rate", "groups", "weight_sharing", "kwargs",
 ]
 
 
@@ -147,7 +150,11 @@ BAD_INPUTS = [
     ("strides", 0, ValueError, "`strides` must be an integer >= 1"),
     ("strides", -2, ValueError, "`strides` must be an integer >= 1"),
     ("strides", (1, 1, 1), ValueError, "`strides` must be an integer or a sequence of 2"),
-    ("padding", "full", ValueError, r"`padding` must be one of \['valid', 'same'\]"),
+    ("padding", "full", ValueError,
+     r"`padding` must be one of \['valid', 'same'.*'circular', 'reflect'\] or a sequence of 2 \(before, after\) pairs"),
+    ("padding", [[1, 1]] * 3, ValueError, r"`padding` must be .* a sequence of 2 \(before, after\) pairs"),
+    ("padding", [[1, -1]] * 2, ValueError, "`padding` must be an integer >= 0"),
+    ("padding", [[1, 0.5]] * 2, ValueError, "`padding` must be an integer >= 0; non-integral"),
     ("padding", 1, TypeError, "`padding` must be one of"),
     ("data_format", "NHWC", ValueError, "`data_format` must be one of"),
     ("implementation", 4, ValueError, r"`implementation` must be one of \[1, 2, 3\]"),
@@ -164,17 +171,27 @@ BAD_INPUTS = [
     ("input_shape", "8x8", TypeError, "`input_shape` must be a sequence of integers"),
     ("input_shape", [8, 0, 1], ValueError, "`input_shape` must be an integer >= 1"),
     ("unknown_argument", 1, TypeError, r"Unknown argument\(s\) \['unknown_argument'\]"),
+    ("dilation_rate", 0, ValueError, "`dilation_rate` must be an integer >= 1"),
+    ("dilation_rate", [2, 1.5], ValueError, "`dilation_rate` must be an integer >= 1; non-integral"),
+    ("dilation_rate", [1, 1, 1], ValueError, "`dilation_rate` must be an integer or a sequence of 2"),
+    ("weight_sharing", 0, ValueError, "`weight_sharing` must be an integer >= 1"),
+    ("weight_sharing", [2, 2, 2], ValueError, "`weight_sharing` must be an integer or a sequence of 2"),
+    ("groups", 0, ValueError, "`groups` must be an integer >= 1"),
+    ("groups", 2.5, ValueError, "`groups` must be an integer >= 1; non-integral"),
+    ("groups", 3, ValueError, r"`groups` must divide `filters` .* Received: groups=3, filters=2"),
 ]
 
 
 BAD_INPUTS_1D = [
     (argument, value, exception, message.replace("sequence of 2", "sequence of 1"))
     for argument, value, exception, message in BAD_INPUTS
-    if not (argument in ("kernel_size", "strides") and isinstance(value, (list, tuple)))
+    if not (argument in ("kernel_size", "strides", "dilation_rate", "weight_sharing", "padding")
+            and isinstance(value, (list, tuple)))
 ] + [
     ("kernel_size", [3, 3], ValueError, "`kernel_size` must be an integer or a sequence of 1"),
     ("strides", [2.5], ValueError, "`strides` must be an integer >= 1; non-integral"),
     ("strides", (1, 1), ValueError, "`strides` must be an integer or a sequence of 1"),
+    ("padding", [[1, 1], [1, 1]], ValueError, r"`padding` must be .* a sequence of 1 \(before, after\) pairs"),
 ]
 
 

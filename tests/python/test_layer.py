@@ -358,7 +358,7 @@ def test_signature_and_docstring_spell_out_every_argument(layer_class):
         "filters", "kernel_size", "strides", "padding", "data_format", "activation", "use_bias",
         "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
         "activity_regularizer", "kernel_constraint", "bias_constraint", "implementation",
-        "batch_size", "weights", "kwargs",
+        "batch_size", "weights", "dilation_rate", "groups", "weight_sharing", "kwargs",
     ]
     assert parameters["strides"].default == {LocallyConnected1D: 1, LocallyConnected2D: (1, 1),
                                              LocallyConnected3D: (1, 1, 1)}[layer_class]

@@ -321,7 +321,9 @@ def _bad_arguments(rank):
         st.tuples(st.just("kernel_size"), _bad_tuples(rank)),
         st.tuples(st.just("strides"), _bad_tuples(rank)),
         st.tuples(st.just("padding"), st.one_of(
-            unknown_string.filter(lambda s: s.lower() not in ("valid", "same")),
+            unknown_string.filter(lambda s: s.lower() not in ("valid", "same", "circular", "reflect")
+                                  + (("causal",) if rank == 1 else ())),
+            st.just("causal") if rank > 1 else st.just("full"),
             not_a_string, st.none(), st.just(NA_CHARACTER), st.just(NA_REAL))),
         st.tuples(st.just("data_format"), st.one_of(
             unknown_string.filter(lambda s: s.lower() not in ("channels_last", "channels_first")),
@@ -341,9 +343,20 @@ def _bad_arguments(rank):
                                               st.lists(st.text(max_size=3), min_size=1, max_size=2))),
         st.tuples(st.just("weights"), st.one_of(
             st.text(max_size=3), st.integers(), st.just(np.zeros(3)),
-            # [] is no weights, as in tf-keras (test_migration.py).
+            # [] is no initial weights (test_migration.py).
             st.lists(st.integers(1, 4).map(lambda n: np.zeros((n, n))), min_size=1, max_size=3))),
         st.tuples(st.just("input_shape"), bad_shapes),
+        st.tuples(st.just("dilation_rate"), _bad_tuples(rank)),
+        st.tuples(st.just("weight_sharing"), _bad_tuples(rank)),
+        # filters and channels are 2: 3 and more divide neither.
+        st.tuples(st.just("groups"), st.one_of(bad_numbers, st.none(), st.integers(3, 50))),
+        st.tuples(st.just("padding"), st.one_of(
+            # Pairs, but not one per spatial dimension.
+            _sequences(st.tuples(st.integers(0, 3), st.integers(0, 3)), (0, rank - 1)),
+            _sequences(st.tuples(st.integers(0, 3), st.integers(0, 3)), (rank + 1, rank + 2)),
+            st.lists(st.tuples(st.one_of(non_integral_floats, non_finite, st.integers(-9, -1)),
+                               st.integers(0, 3)), min_size=rank, max_size=rank),
+            st.lists(st.lists(st.integers(0, 3), min_size=3, max_size=3), min_size=rank, max_size=rank))),
     )
 
 

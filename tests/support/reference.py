@@ -9,48 +9,83 @@ import math
 
 import numpy as np
 
-
-def _geometry(spatial, kernel_size, strides, padding):
-    """Output size and padding before each spatial dim, as Conv1D/Conv2D define them."""
-    if padding == "valid":
-        return [(n - k) // s + 1 for n, k, s in zip(spatial, kernel_size, strides)], [0] * len(spatial)
-    output = [-(-n // s) for n, s in zip(spatial, strides)]
-    total = [max((o - 1) * s + k - n, 0) for n, k, s, o in zip(spatial, kernel_size, strides, output)]
-    return output, [(t // 2, t - t // 2) for t in total]
+_FILLS = {"circular": "wrap", "reflect": "reflect"}
 
 
-def _windows(output, kernel_size, strides):
-    """(flat output position, slices into the padded channels_last input) in row-major order."""
+def _geometry(spatial, kernel_size, strides, padding, dilation):
+    """Output size, padding `(before, after)` and NumPy pad mode per spatial dim, as Conv
+    (and, for "circular" and "reflect", flax's ConvLocal) define them."""
+    extent = [(k - 1) * d + 1 for k, d in zip(kernel_size, dilation)]
+    if not isinstance(padding, str):
+        pads = [tuple(pair) for pair in padding]
+    elif padding == "valid":
+        pads = [(0, 0)] * len(spatial)
+    elif padding == "causal":
+        pads = [(e - 1, 0) for e in extent]
+    else:  # "same" and its two fills
+        total = [max((-(-n // s) - 1) * s + e - n, 0) for n, s, e in zip(spatial, strides, extent)]
+        pads = [(t // 2, t - t // 2) for t in total]
+    output = [(n + b + a - e) // s + 1 for n, (b, a), e, s in zip(spatial, pads, extent, strides)]
+    mode = _FILLS.get(padding, "constant") if isinstance(padding, str) else "constant"
+    return output, pads, mode
+
+
+def _windows(output, kernel_size, strides, dilation):
+    """(flat output position, its index, slices into the padded channels_last input) in
+    row-major order."""
     for p, index in enumerate(itertools.product(*(range(o) for o in output))):
-        yield p, tuple(slice(i * s, i * s + k) for i, s, k in zip(index, strides, kernel_size))
+        yield p, index, tuple(slice(i * s, i * s + (k - 1) * d + 1, d)
+                              for i, s, k, d in zip(index, strides, kernel_size, dilation))
 
 
-def locally_connected(x, kernel, bias, kernel_size, strides, padding, data_format, probe=None):
+def locally_connected(x, kernel, bias, kernel_size, strides, padding, data_format, probe=None,
+                      dilation_rate=None, groups=1, weight_sharing=None):
     """The layer's output in float64; with `probe`, also the gradients of `sum(y * probe)`
     w.r.t. (x, kernel, bias). Weights are in the package's layout: kernel
-    `(positions, features, filters)` with features `(*kernel, channels)` (channels_last) or
-    `(channels, *kernel)` (channels_first); bias `(*output, filters)`, read in
-    `(filters, *output)` order with channels_first."""
+    `(kernels, features, filters)`, one kernel per block of `weight_sharing` output
+    positions (row-major, the last block of a dimension may be smaller), features
+    `(*kernel, channels of the group)` (channels_last) or `(channels of the group, *kernel)`
+    (channels_first), filter `f` in group `f // (filters // groups)`; bias `(*blocks,
+    filters)`, read in `(filters, *blocks)` order with channels_first. The input is padded
+    with NumPy's constant (zeros), wrap ("circular") or reflect ("reflect") mode."""
     x = np.asarray(x, np.float64)
     kernel = np.asarray(kernel, np.float64)
     channels_first = data_format == "channels_first"
     if channels_first:
         x = np.moveaxis(x, 1, -1)
     batch, spatial, channels = x.shape[0], x.shape[1:-1], x.shape[-1]
-    output, pads = _geometry(spatial, kernel_size, strides, padding)
-    if padding == "same":
-        x = np.pad(x, [(0, 0)] + pads + [(0, 0)])
+    rank = len(spatial)
+    dilation = tuple(np.broadcast_to(dilation_rate or 1, (rank,)))
+    sharing = tuple(np.broadcast_to(weight_sharing or 1, (rank,)))
+    output, pads, mode = _geometry(spatial, kernel_size, strides, padding, dilation)
+    padded = np.pad(x, [(0, 0)] + pads + [(0, 0)], mode=mode)
     filters = kernel.shape[-1]
-    patches = np.empty((batch, math.prod(output), math.prod(kernel_size) * channels))
-    for p, window in _windows(output, kernel_size, strides):
-        values = x[(slice(None),) + window]  # (batch, *kernel, channels)
+    group_channels, group_filters = channels // groups, filters // groups
+    blocks = [-(-o // w) for o, w in zip(output, sharing)]
+
+    def block_of(index):
+        return int(np.ravel_multi_index([i // w for i, w in zip(index, sharing)], blocks))
+
+    def group_rows(values, g):
+        """(batch, *kernel, channels) -> (batch, features) of group g, in kernel order."""
+        values = values[..., g * group_channels:(g + 1) * group_channels]
         if channels_first:
             values = np.moveaxis(values, -1, 1)
-        patches[:, p] = values.reshape(batch, -1)
-    y = np.einsum("bpk,pkf->bpf", patches, kernel)
+        return values.reshape(values.shape[0], -1)
+
+    positions = math.prod(output)
+    windows = list(_windows(output, kernel_size, strides, dilation))
+    y = np.zeros((batch, positions, filters))
+    for p, index, window in windows:
+        values = padded[(slice(None),) + window]
+        b = block_of(index)
+        for g in range(groups):
+            columns = slice(g * group_filters, (g + 1) * group_filters)
+            y[:, p, columns] = group_rows(values, g) @ kernel[b][:, columns]
     if bias is not None:
         bias = np.asarray(bias, np.float64)
-        y = y + (bias.reshape(filters, -1).T if channels_first else bias.reshape(-1, filters))
+        per_block = bias.reshape(filters, -1).T if channels_first else bias.reshape(-1, filters)
+        y = y + np.stack([per_block[block_of(index)] for _, index, _ in windows])
 
     def layout(a):  # (batch, positions, filters) -> the layer's output layout
         a = a.reshape((a.shape[0],) + tuple(output) + (filters,))
@@ -63,19 +98,36 @@ def locally_connected(x, kernel, bias, kernel_size, strides, padding, data_forma
     if probe is None:
         return layout(y)
     probe = unlayout(np.asarray(probe, np.float64))
-    kernel_gradient = np.einsum("bpk,bpf->pkf", patches, probe)
-    bias_gradient = probe.sum(0)
+    kernel_gradient = np.zeros_like(kernel)
+    bias_gradient = np.zeros((math.prod(blocks), filters))
+    padded_gradient = np.zeros_like(padded)
+    for p, index, window in windows:
+        values = padded[(slice(None),) + window]
+        b = block_of(index)
+        bias_gradient[b] += probe[:, p].sum(0)
+        window_gradient = np.zeros_like(values)
+        for g in range(groups):
+            columns = slice(g * group_filters, (g + 1) * group_filters)
+            kernel_gradient[b][:, columns] += group_rows(values, g).T @ probe[:, p, columns]
+            rows = probe[:, p, columns] @ kernel[b][:, columns].T  # (batch, features)
+            shape = (batch, group_channels) + tuple(kernel_size) if channels_first else \
+                (batch,) + tuple(kernel_size) + (group_channels,)
+            rows = rows.reshape(shape)
+            if channels_first:
+                rows = np.moveaxis(rows, 1, -1)
+            window_gradient[..., g * group_channels:(g + 1) * group_channels] += rows
+        padded_gradient[(slice(None),) + window] += window_gradient
+    # Fold the padded input's gradient back onto the input (crop for zeros; the wrapped or
+    # mirrored copies add to their source positions).
+    x_gradient = padded_gradient
+    for d, (n, pair) in enumerate(zip(spatial, pads)):
+        source = np.pad(np.arange(n), pair, mode="constant", constant_values=-1) if mode == "constant" \
+            else np.pad(np.arange(n), pair, mode=mode)
+        folded = np.zeros(x_gradient.shape[:d + 1] + (n,) + x_gradient.shape[d + 2:])
+        kept = source >= 0
+        np.add.at(folded, (slice(None),) * (d + 1) + (source[kept],), np.compress(kept, x_gradient, axis=d + 1))
+        x_gradient = folded
     bias_gradient = (bias_gradient.T if channels_first else bias_gradient).reshape(np.shape(bias))
-    patch_gradient = np.einsum("bpf,pkf->bpk", probe, kernel)
-    x_gradient = np.zeros_like(x)
-    for p, window in _windows(output, kernel_size, strides):
-        values = patch_gradient[:, p].reshape(
-            (batch, channels) + tuple(kernel_size) if channels_first else (batch,) + tuple(kernel_size) + (channels,))
-        if channels_first:
-            values = np.moveaxis(values, 1, -1)
-        x_gradient[(slice(None),) + window] += values
-    if padding == "same":
-        x_gradient = x_gradient[(slice(None),) + tuple(slice(b, b + n) for (b, _), n in zip(pads, spatial))]
     if channels_first:
         x_gradient = np.moveaxis(x_gradient, -1, 1)
     return layout(y), (x_gradient, kernel_gradient, bias_gradient)

@@ -19,7 +19,8 @@ test_that("the R signature is R keras 2.x's", {
     c("object", "filters", "kernel_size", "strides", "padding", "data_format", "activation",
       "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
       "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint",
-      "implementation", "batch_size", "name", "trainable", "weights", "...")
+      "implementation", "batch_size", "name", "trainable", "weights", "dilation_rate", "groups",
+      "weight_sharing", "...")
   )
   expect_identical(formals(layer_locally_connected_2d)$strides, quote(c(1L, 1L)))
   expect_identical(formals(layer_locally_connected_1d)$strides, 1L)
@@ -52,7 +53,18 @@ bad_inputs <- list(
   list(args = list(batch_size = 2.5), message = "`batch_size` must be an integer >= 1"),
   list(args = list(trainable = 1), message = "`trainable` must be TRUE/FALSE"),
   list(args = list(input_shape = c(8, 0, 1)), message = "`input_shape` must be an integer >= 1"),
-  list(args = list(unknown = 1), message = "Unknown argument")
+  list(args = list(unknown = 1), message = "Unknown argument"),
+  list(args = list(padding = "causal"), message = "`padding` = 'causal' is for 1D layers only"),
+  list(args = list(padding = list(c(1, 1))), message = "`padding` must be one of .* a sequence of 2 \\(before, after\\)"),
+  list(args = list(padding = list(c(1, -1), c(0, 0))), message = "`padding` must be an integer >= 0"),
+  list(args = list(padding = list(c(1, 0.5), c(0, 0))), message = "`padding` must be an integer >= 0; non-integral"),
+  list(args = list(dilation_rate = 0), message = "`dilation_rate` must be an integer >= 1"),
+  list(args = list(dilation_rate = c(2, 1.5)), message = "`dilation_rate` must be an integer >= 1"),
+  list(args = list(groups = 3), message = "`groups` must divide `filters`"),
+  list(args = list(groups = 1.5), message = "`groups` must be an integer >= 1"),
+  list(args = list(groups = NA_integer_), message = "`groups` must not be NA"),
+  list(args = list(weight_sharing = 0), message = "`weight_sharing` must be an integer >= 1"),
+  list(args = list(weight_sharing = c(1, 1, 1)), message = "`weight_sharing` must be an integer or a sequence of 2")
 )
 
 test_that("bad inputs are R errors that name the argument, without Python noise", {

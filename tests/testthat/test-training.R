@@ -49,3 +49,44 @@ test_that("a model saved to .keras from R reloads with identical weights and out
   }
   expect_identical(loaded$layers[[1]]$implementation, 3L)
 })
+
+test_that("Conv's arguments and weight_sharing pass from R, compute what R computes, and reload", {
+  skip_if_no_python()
+  keras <- keras_module()
+  set.seed(2)
+  # weight_sharing over the whole output is a convolution: one kernel, a bias per filter.
+  # One kernel; features (tap, channel of the group): 3 taps x 1 channel per group.
+  kernel <- array(rnorm(1 * 3 * 4), c(1, 3, 4))
+  bias <- array(rnorm(4), c(1, 4))
+  x <- array(rnorm(2 * 9 * 2), c(2, 9, 2))
+  y <- as_r_array(layer_locally_connected_1d(x, filters = 4, kernel_size = 3, dilation_rate = 2,
+                                             padding = "causal", groups = 2, weight_sharing = 9,
+                                             weights = list(kernel, bias)))
+  expected <- array(0, c(2, 9, 4))
+  padded <- array(0, c(2, 13, 2))
+  padded[, 5:13, ] <- x
+  for (p in 1:9) for (f in 1:4) {
+    channel <- if (f <= 2) 1 else 2  # filter f reads the channels of its group
+    taps <- padded[, p + c(0, 2, 4), channel]  # dilation 2, 4 zeros before (causal)
+    expected[, p, f] <- taps %*% kernel[1, , f] + bias[1, f]
+  }
+  expect_equal(y, expected, tolerance = 1e-5)
+
+  model <- keras_model_sequential() |>
+    layer_locally_connected_2d(filters = 4, kernel_size = 3, padding = list(c(1, 2), c(0, 1)),
+                               dilation_rate = c(2, 1), groups = 2, weight_sharing = c(2, 3),
+                               implementation = 3, input_shape = c(9, 8, 4), name = "lc")
+  layer <- model$get_layer("lc")
+  expect_equal(lapply(layer$padding, unlist), list(c(1, 2), c(0, 1)))
+  expect_equal(unlist(layer$dilation_rate), c(2, 1))
+  expect_identical(layer$groups, 2L)
+  expect_equal(unlist(layer$weight_sharing), c(2, 3))
+  expect_equal(dim(layer$get_weights()[[1]]), c(4 * 3, 3 * 3 * 2, 4))  # 8 x 7 outputs in 4 x 3 blocks
+  path <- tempfile(fileext = ".keras")
+  on.exit(unlink(path))
+  model$save(path)
+  loaded <- keras$models$load_model(path)
+  z <- array(rnorm(2 * 9 * 8 * 4), c(2, 9, 8, 4))
+  expect_identical(loaded$predict(z, verbose = 0L), model$predict(z, verbose = 0L))
+  expect_identical(loaded$get_layer("lc")$get_config(), layer$get_config())
+})

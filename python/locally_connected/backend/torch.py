@@ -37,8 +37,10 @@ def constant(array):
 def take(x, indices, axis: int):
     """`torch.index_select`: Keras' `ops.take` ravels its indices first, an op the
     TorchScript ONNX exporter cannot express."""
+    import keras
     import torch
 
+    x = keras.ops.convert_to_tensor(x)  # a Keras variable (the kernel) too
     return torch.index_select(x, axis, torch.as_tensor(indices, device=x.device))
 
 

@@ -43,7 +43,7 @@ def choose_implementation(plan: Plan, backend: str | None = None) -> int:
         return Sparse.number
     dense = DenseMasked.dense_entries(plan)
     budget_entries = dense_kernel_budget_bytes() // plan.itemsize
-    if dense <= min(budget_entries, AUTO_DENSE_MAX_ENTRIES) and dense <= AUTO_DENSE_MAX_RATIO * plan.kernel_entries:
+    if dense <= min(budget_entries, AUTO_DENSE_MAX_ENTRIES) and dense <= AUTO_DENSE_MAX_RATIO * plan.connections:
         return DenseMasked.number
     return Patches.number
 

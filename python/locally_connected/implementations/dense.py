@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from keras import ops
 
 from locally_connected import _arguments, backend
@@ -35,9 +36,20 @@ class DenseMasked(Implementation):
 
     def __init__(self, plan: Plan) -> None:
         super().__init__(plan)
-        self._indices = backend.constant(plan.kernel_rows)
+        rows = plan.kernel_rows  # (row, position, group) of every (position, feature, group)
         # Taps that read padding write one extra row, cut off after the scatter.
         self._padding_row = plan.has_padding_taps
+        # Circular and reflect padding with a kernel wider than the input read one input
+        # twice in a window: those entries are summed into their place first.
+        real = rows[rows[:, 0] < plan.input_features]
+        if len(np.unique(real, axis=0)) < len(real):
+            places, self._place_of_entry = np.unique(rows, axis=0, return_inverse=True)
+            self._place_of_entry = backend.constant(self._place_of_entry.reshape(-1))
+        else:
+            places, self._place_of_entry = rows, None
+        self._indices = backend.constant(places)
+        self._num_places = len(places)
+        self._kernel_of_position = backend.constant(plan.kernel_of_position) if plan.shares_weights else None
         self._fallback = Patches(plan)
 
     def __call__(self, inputs, kernel):
@@ -56,11 +68,17 @@ class DenseMasked(Implementation):
     def _dense_product(self, inputs, kernel):
         plan = self.plan
         rows, outputs, filters = plan.input_features, plan.geometry.num_outputs, plan.filters
+        groups, group_filters = plan.groups, plan.group_filters
+        if self._kernel_of_position is not None:
+            kernel = backend.take(kernel, self._kernel_of_position, axis=0)
+        updates = ops.reshape(kernel, (-1, group_filters))  # one row per (position, feature, group)
+        if self._place_of_entry is not None:
+            updates = ops.segment_sum(updates, self._place_of_entry, num_segments=self._num_places)
         # An update of zeros, not ops.scatter: Keras' PyTorch scatter loops over the indices in
-        # Python (seconds per step). Rows are unique but the padding row, which is cut off.
+        # Python (seconds per step). Places are unique but the padding row, which is cut off.
         dense = ops.scatter_update(
-            ops.zeros((rows + self._padding_row, outputs, filters), dtype=kernel.dtype),
-            self._indices, ops.reshape(kernel, (-1, filters)),
+            ops.zeros((rows + self._padding_row, outputs, groups, group_filters), dtype=kernel.dtype),
+            self._indices, updates,
         )
         if self._padding_row:
             dense = dense[:rows]

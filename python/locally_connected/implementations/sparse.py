@@ -22,9 +22,12 @@ class Sparse(Implementation):
         super().__init__(plan)
         self._product = backend.sparse_product(sparse_indices(plan), sparse_shape(plan))
         self.traceable = self._product.traceable
+        self._kernel_of_position = backend.constant(plan.kernel_of_position) if plan.shares_weights else None
 
     def __call__(self, inputs, kernel):
         plan = self.plan
+        if self._kernel_of_position is not None:
+            kernel = backend.take(kernel, self._kernel_of_position, axis=0)
         flat = ops.reshape(inputs, (-1, plan.input_features))
         flat = ops.pad(flat, [(0, 0), (0, 1)])  # the zero input that padding taps read
         result = self._product(ops.reshape(kernel, (-1,)), flat)
@@ -41,10 +44,11 @@ def sparse_shape(plan: Plan) -> tuple[int, int]:
 
 
 def sparse_indices(plan: Plan) -> np.ndarray:
-    """int64 `(kernel entries, 2)`: the `(row, column)` of every kernel entry in `S`, in
-    the kernel's own order, so that the flattened kernel is the value vector as it is."""
-    rows = plan.kernel_rows  # (positions * features, 2): column, output
-    filter_index = np.arange(plan.filters, dtype=np.int64)
-    row = rows[:, 1:2] * plan.filters + filter_index[None, :]
-    column = np.broadcast_to(rows[:, 0:1], row.shape)
+    """int64 `(positions * features * filters, 2)`: the `(row, column)` in `S` of every
+    entry of the per-position kernel, in its own order, so that the flattened kernel is the
+    value vector as it is. Filter `f` reads the channels of group `f // group_filters`."""
+    rows = plan.kernel_rows.reshape(plan.geometry.num_outputs, plan.features, plan.groups, 3)
+    column = np.repeat(rows[..., 0], plan.group_filters, axis=2)  # (positions, features, filters)
+    row = rows[:, :1, :1, 1] * plan.filters + np.arange(plan.filters, dtype=np.int64)[None, None, :]
+    row = np.broadcast_to(row, column.shape)
     return np.stack([row.ravel(), column.ravel()], axis=1)
