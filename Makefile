@@ -18,6 +18,25 @@ VENV_BACKENDS := .venv-backends
 PY_BACKENDS := $(VENV_BACKENDS)/bin/python
 BACKEND_PINS := "keras==3.15.1" "jax==0.10.*" "torch==2.13.0" "tensorflow==2.21.*" "numpy>=2" pytest hypothesis
 
+# The compatibility points (docs/compatibility.md), each a venv from one of pyenv's Pythons:
+# the oldest supported point (Keras' floor with the oldest TensorFlow and JAX it runs with, on
+# the oldest Python), the newest releases on PyPI (2026-12-01), and the newest PyTorch this
+# machine installs without a download (a CUDA build from its disk, on Python 3.11).
+PYENV ?= $(or $(shell command -v pyenv 2>/dev/null),$(HOME)/.pyenv/bin/pyenv)
+VENV_OLDEST := .venv-compat-oldest
+OLDEST_PYTHON := 3.10
+OLDEST_PINS := "keras==3.6.0" "tensorflow==2.16.1" "tf-keras==2.16.0" "jax[cpu]==0.4.18" "jaxlib==0.4.18" \
+	"numpy==1.26.0" pytest hypothesis
+VENV_NEWEST := .venv-compat-newest
+NEWEST_PYTHON := 3.13
+NEWEST_PINS := "keras==3.15.1" "tensorflow==2.21.0" "tf-keras==2.21.0" "jax[cpu]==0.12.0.1" "numpy==2.5.5" \
+	pytest hypothesis
+VENV_NEWEST_TORCH := .venv-compat-torch
+NEWEST_TORCH_PINS := "keras==3.15.1" "torch==2.14.1" "numpy>=2" pytest hypothesis
+# The layer's own suites (no R, no tf-keras needed but for migration).
+LAYER_SUITES := tests/python/test_layer.py tests/python/test_conv_arguments.py tests/python/test_front_door.py
+MIGRATION_SUITES := tests/python/test_migration.py tests/python/test_tf_keras_parity.py
+
 # The export targets' own converters and runtimes, next to the same backends: a venv of their own.
 VENV_EXPORT := .venv-export
 PY_EXPORT := $(VENV_EXPORT)/bin/python
@@ -56,9 +75,10 @@ R_TARBALL := build/locallyconnected_$(R_VERSION_TAG).tar.gz
 PY_WITHOUT_PACKAGE := build/python-without-package/bin/python
 
 .PHONY: install system-deps lint test test-python test-onednn test-r check-r test-backends test-scale-out \
-	test-export demo bench clean
+	test-export test-compat demo bench clean
 
-install: system-deps $(VENV)/.installed $(VENV)/.r-installed $(VENV_BACKENDS)/.installed $(VENV_EXPORT)/.installed
+install: system-deps $(VENV)/.installed $(VENV)/.r-installed $(VENV_BACKENDS)/.installed $(VENV_EXPORT)/.installed \
+	$(VENV_OLDEST)/.installed $(VENV_NEWEST)/.installed $(VENV_NEWEST_TORCH)/.installed
 
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -87,6 +107,26 @@ $(VENV_EXPORT)/.installed: pyproject.toml Makefile
 	$(PY_EXPORT) -m pip install -q -e . $(EXPORT_PINS)
 	touch $@
 
+# $(1): the venv, $(2): the pyenv Python version prefix (empty: python3), $(3): the pins.
+define compat_venv
+	python=$(PYTHON); if [ -n "$(2)" ]; then \
+	  version=$$($(PYENV) latest $(2)) || { echo "pyenv has no Python $(2): see docs/compatibility.md" >&2; exit 1; }; \
+	  python=$$($(PYENV) prefix $$version)/bin/python; fi; \
+	test -x $(1)/bin/python || $$python -m venv $(1)
+	$(1)/bin/python -m pip install -q --upgrade pip
+	$(1)/bin/python -m pip install -q -e . $(3)
+	touch $(1)/.installed
+endef
+
+$(VENV_OLDEST)/.installed: pyproject.toml Makefile
+	$(call compat_venv,$(VENV_OLDEST),$(OLDEST_PYTHON),$(OLDEST_PINS))
+
+$(VENV_NEWEST)/.installed: pyproject.toml Makefile
+	$(call compat_venv,$(VENV_NEWEST),$(NEWEST_PYTHON),$(NEWEST_PINS))
+
+$(VENV_NEWEST_TORCH)/.installed: pyproject.toml Makefile
+	$(call compat_venv,$(VENV_NEWEST_TORCH),,$(NEWEST_TORCH_PINS))
+
 # roxygen2 output must be up to date before the build.
 $(R_TARBALL): $(R_SOURCES) | system-deps $(VENV)/.installed
 	Rscript -e 'roxygen2::roxygenise()'
@@ -106,7 +146,7 @@ $(PY_WITHOUT_PACKAGE): $(VENV)/.installed
 	  > "$$($(PY_WITHOUT_PACKAGE) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/venv-packages.pth"
 	$(PY_WITHOUT_PACKAGE) -c 'import importlib.util as u; assert u.find_spec("keras") and not u.find_spec("locally_connected")'
 
-test: install lint test-python test-onednn test-r check-r test-backends test-scale-out test-export
+test: install lint test-python test-onednn test-r check-r test-backends test-scale-out test-export test-compat
 
 # ruff, configured in pyproject.toml, on every Python file of the repository.
 lint: $(VENV)/.installed
@@ -127,21 +167,36 @@ test-r: $(VENV)/.r-installed
 
 # The same backend suite once per Keras backend, each in its own pytest process.
 test-backends: $(VENV_BACKENDS)/.installed
-	for backend in jax torch tensorflow; do \
-	  echo "== KERAS_BACKEND=$$backend"; \
-	  rc=0; KERAS_BACKEND=$$backend $(PY_BACKENDS) -m pytest tests/backends || rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests in tests/backends: failing" >&2; exit 1; fi; \
+	$(call run_backends,$(PY_BACKENDS),jax torch tensorflow)
+
+# Runs suite $(3) (tests/backends by default) in Python $(1) once per Keras backend in $(2),
+# each in its own pytest process; "no tests collected" is a failure.
+define run_backends
+	for backend in $(2); do \
+	  echo "== $(1), KERAS_BACKEND=$$backend"; \
+	  rc=0; KERAS_BACKEND=$$backend $(1) -m pytest $(or $(3),tests/backends) || rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests in $(or $(3),tests/backends): failing" >&2; exit 1; fi; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
 	done
+endef
+
+# The tested version matrix of docs/compatibility.md beyond the main point: the oldest and
+# newest supported points, the newest PyTorch, and Keras' inference-only numpy and
+# openvino backends.
+test-compat: $(VENV_OLDEST)/.installed $(VENV_NEWEST)/.installed $(VENV_NEWEST_TORCH)/.installed \
+		$(VENV_BACKENDS)/.installed $(VENV_EXPORT)/.installed
+	$(call run_pytest,$(LAYER_SUITES) $(MIGRATION_SUITES),TF_ENABLE_ONEDNN_OPTS=0,$(VENV_OLDEST)/bin/python)
+	$(call run_backends,$(VENV_OLDEST)/bin/python,jax tensorflow)
+	$(call run_backends,$(VENV_OLDEST)/bin/python,tensorflow jax,tests/export -k 'tf_saved_model or tfsm_layer')
+	$(call run_pytest,$(LAYER_SUITES),TF_ENABLE_ONEDNN_OPTS=0,$(VENV_NEWEST)/bin/python)
+	$(call run_backends,$(VENV_NEWEST)/bin/python,jax tensorflow)
+	$(call run_backends,$(VENV_NEWEST_TORCH)/bin/python,torch)
+	$(call run_pytest,tests/inference,KERAS_BACKEND=numpy,$(PY_BACKENDS))
+	$(call run_pytest,tests/inference,KERAS_BACKEND=openvino,$(PY_EXPORT))
 
 # Every export target of docs/deploy.md, once per Keras backend, run by the target's runtime.
 test-export: $(VENV_EXPORT)/.installed
-	for backend in tensorflow jax torch; do \
-	  echo "== KERAS_BACKEND=$$backend"; \
-	  rc=0; KERAS_BACKEND=$$backend $(PY_EXPORT) -m pytest tests/export || rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests in tests/export: failing" >&2; exit 1; fi; \
-	  [ $$rc -eq 0 ] || exit $$rc; \
-	done
+	$(call run_backends,$(PY_EXPORT),tensorflow jax torch,tests/export)
 
 # The recipes of docs/scale-out.md, run as they are: 4 virtual CPU devices (JAX model
 # parallel) and 2 worker processes on 127.0.0.1 (JAX data parallel, TensorFlow multi-worker).
@@ -184,4 +239,5 @@ $(VENV_BACKENDS)/.bench-installed: $(VENV_BACKENDS)/.installed
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(VENV_BACKENDS) $(VENV_EXPORT) build python/*.egg-info
+	rm -rf $(VENV) $(VENV_BACKENDS) $(VENV_EXPORT) $(VENV_OLDEST) $(VENV_NEWEST) $(VENV_NEWEST_TORCH) build \
+	  python/*.egg-info

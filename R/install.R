@@ -40,10 +40,13 @@ install_locallyconnected <- function(envname = "r-locallyconnected",
   invisible(reticulate::virtualenv_python(envname))
 }
 
+# The oldest backends the compatibility run of `make test` tests (docs/compatibility.md).
+TESTED_BACKEND_FLOORS <- c(tensorflow = "tensorflow>=2.16.1", jax = "jax[cpu]>=0.4.18", torch = "torch>=2.13")
+
 # The pip requirements install_locallyconnected() installs.
 python_requirements <- function(backend, extra_packages = character(),
                                 reticulate_version = utils::packageVersion("reticulate")) {
-  backend_requirement <- c(tensorflow = "tensorflow>=2.16", jax = "jax[cpu]", torch = "torch")[[backend]]
-  numpy <- if (reticulate_version < "1.36") c("numpy<2", "ml_dtypes<0.6") else "numpy"
+  backend_requirement <- TESTED_BACKEND_FLOORS[[backend]]
+  numpy <- if (reticulate_version < "1.36") c("numpy>=1.26,<2", "ml_dtypes<0.6") else "numpy>=1.26"
   c(paste0("keras>=", MINIMUM_KERAS), backend_requirement, numpy, extra_packages)
 }

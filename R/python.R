@@ -2,9 +2,10 @@
 
 python_state <- new.env(parent = emptyenv())
 
-# What the layers need in Python; the backend stays the user's (or keras3's) choice.
+# What the layers need in Python, the floors the compatibility run of `make test` tests
+# (docs/compatibility.md); the backend stays the user's (or keras3's) choice.
 MINIMUM_KERAS <- "3.6"
-PYTHON_REQUIREMENTS <- c(paste0("keras>=", MINIMUM_KERAS), "numpy")
+PYTHON_REQUIREMENTS <- c(paste0("keras>=", MINIMUM_KERAS), "numpy>=1.26")
 
 # reticulate >= 1.41 builds its default environment from what packages declare with
 # py_require(); older versions have no such function. Declarations only count before

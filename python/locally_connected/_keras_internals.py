@@ -103,26 +103,29 @@ def _while_exporting(function: Callable) -> Callable:
 def mark_keras_exports() -> bool:
     """Makes `keras_is_exporting()` true while Keras traces a model to export it.
 
-    Keras has no hook that tells a layer it is being exported. `Model.export` looks up
-    `keras.src.export.export_saved_model`, `export_onnx`, `export_openvino`,
-    `export_litert` and `export_torch` when it is called, and SavedModel endpoints are
-    traced by `keras.src.export.saved_model.ExportArchive.add_endpoint` and
-    `track_and_add_endpoint` (Keras 3.15.1); those are wrapped. Returns False on a Keras
-    without them: there exports trace the implementation the layer trains with, and the
-    backend's own tracer state (`backend.tracing_for_export`) is all the layer knows.
+    Keras has no hook that tells a layer it is being exported. `Model.export` looks its
+    exporter up when it is called: `keras.src.export.export_saved_model`, `export_onnx`,
+    `export_openvino`, `export_litert` and `export_torch` (Keras 3.15.1), or
+    `keras.src.export.export_lib.export_model` (Keras 3.6.0); SavedModel endpoints are traced
+    by `ExportArchive.add_endpoint` and `track_and_add_endpoint` (both versions). Those are
+    wrapped. Returns False on a Keras without them: there exports trace the implementation
+    the layer trains with, and the backend's own tracer state (`backend.tracing_for_export`)
+    is all the layer knows.
     """
     try:
         import keras.src.export as export_package
-        from keras.src.export import saved_model
     except ImportError:
         return False
     marked = False
-    for name in ("export_saved_model", "export_onnx", "export_openvino", "export_litert", "export_torch"):
-        function = getattr(export_package, name, None)
-        if function is not None:
-            setattr(export_package, name, _while_exporting(function))
-            marked = True
-    archive = getattr(saved_model, "ExportArchive", None)
+    modules = [export_package, getattr(export_package, "export_lib", None)]
+    for module in filter(None, modules):
+        for name in ("export_saved_model", "export_onnx", "export_openvino", "export_litert", "export_torch",
+                     "export_model"):
+            function = getattr(module, name, None)
+            if callable(function):
+                setattr(module, name, _while_exporting(function))
+                marked = True
+    archive = getattr(export_package, "ExportArchive", None)
     for name in ("add_endpoint", "track_and_add_endpoint"):
         method = getattr(archive, name, None)
         if method is not None:

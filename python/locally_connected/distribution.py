@@ -17,8 +17,9 @@ from locally_connected import _keras_internals
 from locally_connected.layers import LocallyConnected
 
 # The default names Keras gives the layers: locally_connected2d, locally_connected2d_1, ...
-# at any depth of a model's path.
-_DEFAULT_PATH = r"(?:.*/)?locally_connected{rank}d(?:_\d+)?/{weight}"
+# at any depth of a model's path. Anchored: Keras 3.6 to 3.13 match LayoutMap keys with
+# re.search, later versions with re.fullmatch; both then match whole paths only.
+_DEFAULT_PATH = r"^(?:.*/)?locally_connected{rank}d(?:_\d+)?/{weight}$"
 
 
 def layout_map(
@@ -145,10 +146,11 @@ def _model_entries(model, axis: str, shards: int):
 def _exact_key(path: str, model) -> str:
     """The path itself when, read as a pattern, it matches no other variable of the model:
     LayoutMap looks a path up as is before it tries keys as patterns, so the entry then wins
-    over the user's patterns. Otherwise (names with pattern characters) its escape."""
+    over the user's patterns. Otherwise (names with pattern characters) its escape, anchored
+    (Keras 3.6 to 3.13 match keys anywhere in a path, with re.search)."""
     try:
-        if not any(re.fullmatch(path, v.path) for v in model.weights if v.path != path):
+        if not any(re.search(path, v.path) for v in model.weights if v.path != path):
             return path
     except re.error:
         pass
-    return re.escape(path)
+    return f"^{re.escape(path)}$"

@@ -59,3 +59,47 @@ def test_wheel_builds_without_warnings_and_works_from_another_folder(tmp_path):
     assert pathlib.Path(path).is_relative_to(site)
     assert versions == f"{locally_connected.__version__} {locally_connected.__version__}"
     assert shape == "(1, 3, 3, 2)"
+
+
+def _make_variable(name: str) -> str:
+    """A Makefile variable's value, continuation lines joined."""
+    text = (ROOT / "Makefile").read_text().replace("\\\n", " ")
+    (line,) = [line for line in text.splitlines() if line.startswith(f"{name} :=")]
+    return line.split(":=", 1)[1]
+
+
+def _pins(name: str) -> dict:
+    """`"package==version"` pins of a Makefile variable, as {package: version}."""
+    import re
+
+    return {m.group(1): m.group(2) for m in re.finditer(r'"([a-z_-]+)(?:\[\w+\])?==([\d.]+)', _make_variable(name))}
+
+
+def test_declared_floors_are_the_versions_the_compatibility_run_tests():
+    """Declared = tested: each floor the packages declare is the oldest version a make test
+    run covers (the oldest point; PyTorch at the main point's, the only PyTorch 2.13 here)."""
+    import tomllib
+    from packaging.version import Version
+
+    oldest, main = _pins("OLDEST_PINS"), _pins("BACKEND_PINS")
+    python = _make_variable("OLDEST_PYTHON").strip()
+    tested = {"python": python, "keras": oldest["keras"], "numpy": oldest["numpy"],
+              "tensorflow": oldest["tensorflow"], "jax": oldest["jax"], "torch": main["torch"]}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {"python": project["requires-python"].removeprefix(">=")}
+    for requirement in project["dependencies"] + project["optional-dependencies"]["tensorflow"]:
+        name, floor = requirement.split(">=")
+        declared[name] = floor
+    for name in ("python", "keras", "numpy", "tensorflow"):
+        assert Version(declared[name]) == Version(tested[name]), name
+    description = " ".join((ROOT / "DESCRIPTION").read_text().split())
+    for text in (f"Python (>= {python})", f"Keras (>= {declared['keras']})", f"NumPy (>= {declared['numpy']})",
+                 f"TensorFlow >= {tested['tensorflow']}", f"JAX >= {tested['jax']}",
+                 f"PyTorch >= {'.'.join(tested['torch'].split('.')[:2])}"):
+        assert text in description, text
+    r_code = (ROOT / "R" / "python.R").read_text() + (ROOT / "R" / "install.R").read_text()
+    assert f'MINIMUM_KERAS <- "{declared["keras"]}"' in r_code
+    assert f'"numpy>={declared["numpy"]}"' in r_code
+    for backend, pin in (("tensorflow", f"tensorflow>={tested['tensorflow']}"), ("jax", f"jax[cpu]>={tested['jax']}"),
+                         ("torch", f"torch>={'.'.join(tested['torch'].split('.')[:2])}")):
+        assert f'{backend} = "{pin}"' in r_code, backend

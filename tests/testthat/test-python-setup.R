@@ -104,15 +104,15 @@ test_that("a copy of another version that Python imported first is refused, nami
   expect_match(text, paste0("this R package is version ", utils::packageVersion("locallyconnected")))
 })
 
-test_that("install_locallyconnected() asks for Keras and the backend, never for this package", {
+test_that("install_locallyconnected() asks for the tested floors of Keras and the backend, never for this package", {
   expect_identical(
     locallyconnected:::python_requirements("tensorflow", reticulate_version = "1.28"),
-    c("keras>=3.6", "tensorflow>=2.16", "numpy<2", "ml_dtypes<0.6")
+    c("keras>=3.6", "tensorflow>=2.16.1", "numpy>=1.26,<2", "ml_dtypes<0.6")
   )
   expect_identical(
     locallyconnected:::python_requirements("jax", "h5py", reticulate_version = "1.41"),
-    c("keras>=3.6", "jax[cpu]", "numpy", "h5py")
+    c("keras>=3.6", "jax[cpu]>=0.4.18", "numpy>=1.26", "h5py")
   )
-  expect_identical(locallyconnected:::python_requirements("torch", reticulate_version = "1.46")[2], "torch")
+  expect_identical(locallyconnected:::python_requirements("torch", reticulate_version = "1.46")[2], "torch>=2.13")
   expect_error(install_locallyconnected(backend = "theano"), "should be one of")
 })

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from keras import ops
 
 
@@ -29,7 +30,9 @@ class SparseProduct:
     traceable = True
 
     def __init__(self, indices, dense_shape) -> None:
-        self._rows, self._columns = indices[:, 0], indices[:, 1]
+        # int32 segment ids: Keras' OpenVINO segment_sum refuses int64 ones.
+        row_type = np.int32 if dense_shape[0] < 2**31 else np.int64
+        self._rows, self._columns = indices[:, 0].astype(row_type), indices[:, 1]
         self._num_rows = dense_shape[0]
 
     def __call__(self, values, flat):

@@ -29,7 +29,9 @@ class Sparse(Implementation):
         if self._kernel_of_position is not None:
             kernel = backend.take(kernel, self._kernel_of_position, axis=0)
         flat = ops.reshape(inputs, (-1, plan.input_features))
-        flat = ops.pad(flat, [(0, 0), (0, 1)])  # the zero input that padding taps read
+        # The zero input that padding taps read (ops.pad would name a Keras operation at
+        # every call, and OpenVINO's pad of a dynamic batch mixes element types).
+        flat = ops.concatenate([flat, ops.zeros_like(flat[:, :1])], axis=1)
         result = self._product(ops.reshape(kernel, (-1,)), flat)
         return ops.reshape(result, (-1, plan.geometry.num_outputs, plan.filters))
 
