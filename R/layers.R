@@ -36,7 +36,8 @@
 #'   from the same weights; they differ in speed and memory. `1`: patches and one
 #'   batched matrix product (memory-light, the default). `2`: one product with a dense,
 #'   mostly zero matrix (fast for small layers; refused with an error when that matrix
-#'   would exceed the budget). `3`: one sparse matrix product. `"auto"`: chosen from
+#'   would exceed the budget). `3`: a block-sparse product that keeps no
+#'   patches (the least training memory). `"auto"`: chosen from
 #'   the shapes and the Keras backend when the layer is built, and saved with the model.
 #' @param batch_size Fixed batch size. With `input_shape`, the layer starts a model
 #'   whose batch dimension is `batch_size`; inputs of another batch size are an error.

@@ -45,21 +45,6 @@ def convert_values_before_legacy_h5_assignment(convert: Callable[[Any, list], li
     return True
 
 
-def tensorflow_compiles_with_xla() -> bool:
-    """Whether TensorFlow is tracing this call for XLA (`tf.function(jit_compile=True)`).
-
-    `tensorflow.python.ops.control_flow_util.GraphOrParentsInXlaContext` (TensorFlow 2.16
-    to 2.21); without it False, and XLA reports the op it cannot compile itself.
-    """
-    import tensorflow as tf
-
-    try:
-        from tensorflow.python.ops import control_flow_util
-    except ImportError:
-        return False
-    return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
-
-
 def flatten_layers(layer: keras.layers.Layer) -> Iterator[keras.layers.Layer]:
     """`layer` and every layer inside it, at any depth.
 

@@ -87,7 +87,6 @@ class LocallyConnected(keras.layers.Layer):
             else None if resolved_implementation is None
             else _arguments.implementation(resolved_implementation)
         )
-        self._update_supports_jit()
         self.batch_size = _arguments.optional_integer(batch_size, "batch_size")
         self._initial_weights = _weight_list(weights)
         self.dilation_rate = _arguments.integer_tuple(dilation_rate, rank, "dilation_rate")
@@ -109,12 +108,6 @@ class LocallyConnected(keras.layers.Layer):
                     f"without the batch). Received: input_shape={tuple(input_shape)}."
                 )
             self.build((self.batch_size,) + tuple(input_shape))
-
-    def _update_supports_jit(self) -> None:
-        # Keras' jit_compile="auto" (XLA on GPU machines) must not compile an implementation
-        # that XLA cannot compile on this backend.
-        implementation = IMPLEMENTATIONS.get(self.resolved_implementation)
-        self.supports_jit = implementation is None or implementation.supports_jit(keras.backend.backend())
 
     @property
     def _channels_first(self) -> bool:
@@ -188,7 +181,6 @@ class LocallyConnected(keras.layers.Layer):
         plan = self._checked_plan(input_shape)
         if self.resolved_implementation is None:
             self.resolved_implementation = choose_implementation(plan)
-            self._update_supports_jit()
         self._check_memory(plan, input_shape)
         self._plan = plan
         self._implementation = IMPLEMENTATIONS[self.resolved_implementation](plan)
@@ -232,7 +224,7 @@ class LocallyConnected(keras.layers.Layer):
 
     def call(self, inputs):
         # Keras autocasts only floating inputs; integer/bool inputs (R integer arrays)
-        # are computed as floats by every implementation (tf.sparse/torch.sparse need it).
+        # are computed as floats by every implementation (matmuls and segment sums need it).
         if "float" not in keras.backend.standardize_dtype(inputs.dtype):
             inputs = ops.cast(inputs, self.compute_dtype)
         implementation = self._implementation
@@ -397,8 +389,8 @@ _ARGUMENTS_DOC = """
         kernel_regularizer, bias_regularizer, activity_regularizer: regularizers or None.
         kernel_constraint, bias_constraint: constraints or None.
         implementation: 1 (patches and one batched matmul over positions), 2 (one matmul
-            with a dense masked kernel; refused over `set_dense_kernel_budget()`), 3 (one
-            sparse matmul), or `"auto"` (chosen at build from the shapes and the backend;
+            with a dense masked kernel; refused over `set_dense_kernel_budget()`), 3 (a
+            block-sparse product that keeps no patches: the least memory), or `"auto"` (chosen at build from the shapes and the backend;
             the choice is saved with the model). Same weights, same results; only speed and memory differ.
         batch_size: fixed batch size, checked against the input when the layer is built.
         weights: initial `[kernel, bias]` in this layer's layout, set when it is built

@@ -243,12 +243,12 @@ def test_auto_chooses_per_backend(spatial, channels, filters, data_format, on_to
 def test_generic_sparse_product_equals_numpy_reference(data_format, monkeypatch):
     """Implementation 3 with the `keras.ops` product that a backend without its own sparse
     product takes (the default of `backend.SPARSE_PRODUCTS`), run on this backend."""
-    monkeypatch.delitem(backend.SPARSE_PRODUCTS, BACKEND)
-    assert backend.sparse_product_class() is backend.generic.SparseProduct
+    monkeypatch.delitem(backend.SPARSE_PRODUCTS, BACKEND, raising=False)
     rng = np.random.default_rng(8)
     x = rng.standard_normal((2,) + input_shape((6, 7), 3, data_format)).astype("float32")
     layer = LocallyConnected2D(4, (3, 2), strides=(2, 1), padding="same", data_format=data_format, implementation=3)
     layer.build(x.shape)
+    assert type(layer._implementation._product) is backend.generic.SparseProduct
     kernel, bias = random_weights(layer, rng)
     y = forward(layer, x)
     probe = rng.standard_normal(y.shape).astype("float32")
@@ -261,8 +261,7 @@ def test_generic_sparse_product_equals_numpy_reference(data_format, monkeypatch)
 @pytest.mark.parametrize("implementation", [1, 2, 3])
 @pytest.mark.parametrize("policy, tolerance", [("mixed_float16", 5e-3), ("mixed_bfloat16", 3e-2)])
 def test_mixed_precision_forward_and_gradients(policy, tolerance, implementation):
-    """Computed in half precision with float32 weights, on every backend (PyTorch's CPU sparse
-    products have no half kernels: implementation 3 runs them in float32 there)."""
+    """Computed in half precision with float32 weights, on every backend."""
     rng = np.random.default_rng(7)
     x = rng.standard_normal((2, 6, 7, 3)).astype("float32")
     layer = LocallyConnected2D(4, (3, 2), strides=(1, 2), padding="same", implementation=implementation, dtype=policy)
@@ -363,7 +362,8 @@ def test_keras_file_saved_on_another_backend_loads_here(saving_backend, tmp_path
     x = saved["x"]
     # predict() compiles the whole model once (eager JAX compiles op by op).
     y = loaded.predict(x, verbose=0)
-    np.testing.assert_allclose(y, saved["y"], rtol=0, atol=1e-6)
+    # Another backend's kernels sum in another order: float32 rounding apart, no more.
+    np.testing.assert_allclose(y, saved["y"], rtol=1e-6, atol=1e-6)
     # The same model built here from the same weights gives exactly the loaded model's output.
     fresh = cross_backend_model()
     fresh.set_weights(weights)

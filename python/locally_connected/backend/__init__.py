@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import keras
 
-from locally_connected.backend import generic, jax, tensorflow, torch
+from locally_connected.backend import generic, torch
 
-#: `flat @ S.T` for a fixed sparse pattern `S`: the product of implementation 3.
-SPARSE_PRODUCTS = {
-    "tensorflow": tensorflow.SparseProduct,
-    "jax": jax.SparseProduct,
-    "torch": torch.SparseProduct,
-}
+#: Implementation 3's block-sparse product, built from a plan: on PyTorch, eager, a loop over
+#: chunks of positions (bounded memory, no graph to trace); elsewhere one gathered block
+#: product that XLA and TensorFlow graphs compile whole.
+SPARSE_PRODUCTS = {"torch": torch.SparseProduct}
 
 
 #: Whether the backend's own tracer is recording this call for an exported program.
@@ -33,16 +31,10 @@ COMPILING = {"torch": torch.compiling}
 TAKE = {"torch": torch.take}
 
 
-def sparse_product_class(backend: str | None = None) -> type:
-    """The sparse product of `backend` (the active one by default)."""
-    return SPARSE_PRODUCTS.get(backend or keras.backend.backend(), generic.SparseProduct)
-
-
-def sparse_product(indices, dense_shape):
-    """The active backend's sparse product for the pattern `indices` (`(entries, 2)` COO
-    `(row, column)` pairs) of a `dense_shape` matrix: call it with the entries' values (in
-    the order of `indices`) and a dense `(batch, columns)` matrix."""
-    return sparse_product_class()(indices, dense_shape)
+def sparse_product(plan):
+    """The active backend's sparse product for `plan`: call it with the inputs and the
+    per-position kernel; it returns `(batch, positions, filters)`."""
+    return SPARSE_PRODUCTS.get(keras.backend.backend(), generic.SparseProduct)(plan)
 
 
 def take(x, indices, axis: int):

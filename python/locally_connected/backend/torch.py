@@ -1,16 +1,8 @@
-"""PyTorch's products: CSR matrices with gradients that stay sparse.
-
-PyTorch's own gradient of a sparse matrix product forms the dense `(rows x columns)`
-product first (seconds per step). Here the kernel's gradient is `S`'s pattern sampled from
-`grad.T @ flat` (SDDMM) and the input's is `S.T @ grad`, both CSR products.
-"""
+"""PyTorch's ops: implementation 3's chunked block product, index tables and tracer state."""
 
 from __future__ import annotations
 
 import functools
-import warnings
-
-import numpy as np
 
 
 def tracing_for_export() -> bool:
@@ -44,99 +36,105 @@ def take(x, indices, axis: int):
     return torch.index_select(x, axis, torch.as_tensor(indices, device=x.device))
 
 
-class SparseProduct:
-    """`flat @ S.T` with `S` in CSR form; float16/bfloat16 run in float32, as PyTorch's
-    CPU sparse products have no half kernels. torch.compile cannot trace sparse CSR
-    tensors."""
+#: The patches one step of implementation 3's product gathers at once: small enough that
+#: the product never holds more than a few MiB beyond its inputs, outputs and kernel, large
+#: enough that each step is a sizeable batched matmul.
+CHUNK_BYTES = 4 * 2**20
 
-    supports_xla = True
+
+class SparseProduct:
+    """Implementation 3's block-sparse product, block by block: a chunk of output positions
+    at a time gathers its patches (`(taps * group channels, batch)` per position and group)
+    and multiplies them with their kernel blocks. Forward and backward hold one chunk's
+    patches at a time, so that training memory is the inputs', outputs' and kernel's plus a
+    few MiB. torch.compile does not trace the chunk loop: compiled, the layer runs its
+    portable formulation."""
+
     traceable = False
 
-    def __init__(self, indices, dense_shape) -> None:
-        self._dense_shape = tuple(dense_shape)
-        self._plan = _csr_plan(indices, self._dense_shape)
-        self._plan_on_device: dict[str, tuple] = {}
+    def __init__(self, plan) -> None:
+        self.plan = plan
+        positions, groups = plan.geometry.num_outputs, plan.groups
+        # (positions, groups, features): the input feature each kernel row reads, the zero
+        # input (the last) where it reads padding.
+        self._gather = plan.kernel_rows[:, 0].reshape(positions, plan.features, groups).transpose(0, 2, 1).copy()
+        self._gather_on_device: dict[str, object] = {}
         self._function = _autograd_function()
 
-    def _device_plan(self, device) -> tuple:
-        """The CSR plan as tensors on `device`, made once per device."""
+    def _device_gather(self, device):
         key = str(device)
-        if key not in self._plan_on_device:
+        if key not in self._gather_on_device:
             import torch
 
-            def as_tensors(arrays):
-                return tuple(torch.as_tensor(a, device=device) for a in arrays)
+            self._gather_on_device[key] = torch.as_tensor(self._gather, device=device)
+        return self._gather_on_device[key]
 
-            matrix, transposed, place = self._plan
-            self._plan_on_device[key] = (as_tensors(matrix), as_tensors(transposed),
-                                         torch.as_tensor(place, device=device))
-        return self._plan_on_device[key]
-
-    def __call__(self, values, flat):
+    def __call__(self, inputs, kernel):
+        import keras
         import torch
 
-        plan = self._device_plan(values.device)
-        function = self._function
-        if values.dtype in (torch.float32, torch.float64):
-            return function.apply(values, flat, plan, self._dense_shape)
-        result = function.apply(values.float(), flat.float(), plan, self._dense_shape)
-        return result.to(values.dtype)
-
-
-def _csr_plan(indices: np.ndarray, dense_shape: tuple[int, int]):
-    """`S` and its transpose in CSR form, each as (row pointers, column of every entry, the
-    entry of `indices` each one holds), and for every entry of `indices` its place in `S`'s
-    CSR order."""
-
-    def csr(row: np.ndarray, column: np.ndarray, rows: int):
-        order = np.lexsort((column, row))
-        pointers = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=rows))])
-        return pointers, column[order], order
-
-    matrix = csr(indices[:, 0], indices[:, 1], dense_shape[0])
-    transposed = csr(indices[:, 1], indices[:, 0], dense_shape[1])
-    place = np.empty_like(matrix[2])
-    place[matrix[2]] = np.arange(len(place))
-    return matrix, transposed, place
+        plan = self.plan
+        inputs, kernel = keras.ops.convert_to_tensor(inputs), keras.ops.convert_to_tensor(kernel)
+        flat = torch.reshape(inputs, (-1, plan.input_features))
+        # (input features + 1, batch): a row per input feature, the last the zero input.
+        rows = torch.cat([flat, torch.zeros_like(flat[:, :1])], dim=1).T.contiguous()
+        batch = max(1, rows.shape[1])
+        chunk = max(1, CHUNK_BYTES // (plan.groups * plan.features * batch * rows.element_size()))
+        outputs = self._function.apply(kernel, rows, self._device_gather(rows.device), plan.groups, chunk)
+        return outputs.permute(2, 0, 1)  # (batch, positions, filters)
 
 
 @functools.cache
 def _autograd_function():
     """The autograd function, made when the first layer is built, so that importing this
-    module does not import PyTorch."""
+    module does not import PyTorch. Its backward gathers each chunk's patches again rather
+    than keeping them, and adds the inputs' gradient back with `index_add_`."""
     import torch
 
-    class SparseProductFunction(torch.autograd.Function):
+    def chunks(positions: int, size: int):
+        return ((start, min(positions, start + size)) for start in range(0, positions, size))
+
+    class BlockProduct(torch.autograd.Function):
         @staticmethod
-        def forward(ctx, values, flat, plan, dense_shape):
-            (pointers, columns, order), _, _ = plan
-            matrix = _csr_tensor(pointers, columns, values[order], dense_shape)
-            ctx.save_for_backward(values, flat)
-            # The matrix is also the pattern that the kernel's gradient samples.
-            ctx.matrix, ctx.plan, ctx.dense_shape = matrix, plan, dense_shape
-            return (matrix @ flat.T).T
+        def forward(ctx, kernel, rows, gather, groups, chunk):
+            positions, features, filters = kernel.shape
+            group_filters, batch = filters // groups, rows.shape[1]
+            # (positions, groups, group filters, features): each block's rows, a view.
+            blocks = kernel.view(positions, features, groups, group_filters).permute(0, 2, 3, 1)
+            outputs = torch.empty(positions, groups, group_filters, batch, dtype=rows.dtype, device=rows.device)
+            for start, end in chunks(positions, chunk):
+                count = (end - start) * groups
+                patches = rows.index_select(0, gather[start:end].reshape(-1)).view(count, features, batch)
+                outputs[start:end] = torch.bmm(blocks[start:end].reshape(count, group_filters, features),
+                                               patches).view(end - start, groups, group_filters, batch)
+            ctx.save_for_backward(kernel, rows, gather)
+            ctx.groups, ctx.chunk = groups, chunk
+            return outputs.view(positions, filters, batch)
 
         @staticmethod
-        def backward(ctx, grad):
-            values, flat = ctx.saved_tensors
-            _, (t_pointers, t_columns, t_order), place = ctx.plan
-            values_grad = flat_grad = None
-            grad_rows = grad.T.contiguous()
-            if ctx.needs_input_grad[0]:
-                values_grad = torch.sparse.sampled_addmm(ctx.matrix, grad_rows, flat, beta=0.0).values()[place]
-            if ctx.needs_input_grad[1]:
-                transposed = _csr_tensor(t_pointers, t_columns, values[t_order], ctx.dense_shape[::-1])
-                flat_grad = (transposed @ grad_rows).T
-            return values_grad, flat_grad, None, None
+        def backward(ctx, upstream):
+            kernel, rows, gather = ctx.saved_tensors
+            positions, features, filters = kernel.shape
+            groups, group_filters, batch = ctx.groups, filters // ctx.groups, rows.shape[1]
+            upstream = upstream.contiguous().view(positions, groups, group_filters, batch)
+            # (positions, groups, features, group filters): each block's transpose, a view.
+            blocks = kernel.view(positions, features, groups, group_filters).permute(0, 2, 1, 3)
+            kernel_gradient = torch.empty(positions, features, groups, group_filters, dtype=kernel.dtype,
+                                          device=kernel.device) if ctx.needs_input_grad[0] else None
+            rows_gradient = torch.zeros_like(rows) if ctx.needs_input_grad[1] else None
+            for start, end in chunks(positions, ctx.chunk):
+                count = (end - start) * groups
+                indices = gather[start:end].reshape(-1)
+                block_upstream = upstream[start:end].reshape(count, group_filters, batch)
+                if kernel_gradient is not None:
+                    patches = rows.index_select(0, indices).view(count, features, batch)
+                    kernel_gradient[start:end] = torch.bmm(patches, block_upstream.transpose(1, 2)).view(
+                        end - start, groups, features, group_filters).transpose(1, 2)
+                if rows_gradient is not None:
+                    block_rows = torch.bmm(blocks[start:end].reshape(count, features, group_filters), block_upstream)
+                    rows_gradient.index_add_(0, indices, block_rows.view(-1, batch))
+            if kernel_gradient is not None:
+                kernel_gradient = kernel_gradient.view(positions, features, filters)
+            return kernel_gradient, rows_gradient, None, None, None
 
-    return SparseProductFunction
-
-
-def _csr_tensor(pointers, columns, values, shape):
-    import torch
-
-    with warnings.catch_warnings():
-        # "Sparse CSR tensor support is in beta state": said on every first use, not ours to act on.
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
-        # The plan is valid by construction: no invariant checks at every step.
-        return torch.sparse_csr_tensor(pointers, columns, values, shape, check_invariants=False)
+    return BlockProduct

@@ -31,11 +31,6 @@ class Implementation:
         """Why this implementation refuses `plan` for its memory, or None."""
         return None
 
-    @classmethod
-    def supports_jit(cls, backend: str) -> bool:
-        """Whether Keras may compile this implementation with XLA on `backend`."""
-        return True
-
     #: Whether the backend's own graph compiler (torch.compile) traces it without a break
     #: (else compiled calls compute with `GatheredPatches`).
     traceable: bool = True
