@@ -390,8 +390,9 @@ _ARGUMENTS_DOC = """
         kernel_constraint, bias_constraint: constraints or None.
         implementation: 1 (patches and one batched matmul over positions), 2 (one matmul
             with a dense masked kernel; refused over `set_dense_kernel_budget()`), 3 (a
-            block-sparse product that keeps no patches: the least memory), or `"auto"` (chosen at build from the shapes and the backend;
-            the choice is saved with the model). Same weights, same results; only speed and memory differ.
+            block-sparse product that keeps no patches: the least memory), or `"auto"`
+            (chosen at build from the shapes and the backend; the choice is saved with the
+            model). Same weights, same results; only speed and memory differ.
         batch_size: fixed batch size, checked against the input when the layer is built.
         weights: initial `[kernel, bias]` in this layer's layout, set when it is built
             (`[]` is none).

@@ -223,20 +223,23 @@ def test_nan_and_inf_stay_local(implementation):
     np.testing.assert_allclose(y[finite], expected[finite], **TOLERANCE)
 
 
-@pytest.mark.parametrize("spatial, channels, filters, data_format, on_torch, elsewhere", [
-    ((8, 8), 4, 8, "channels_last", 3, 2),
-    ((28, 28), 1, 8, "channels_last", 3, 1),
-    ((16, 16), 8, 16, "channels_last", 1, 1),
-    ((32, 32), 16, 32, "channels_last", 1, 1),
-    ((24, 24), 16, 16, "channels_first", 3, 1),
-    ((24, 24), 16, 32, "channels_first", 1, 1),
-    ((6,), 2, 3, "channels_last", 3, 2),
+@pytest.mark.parametrize("spatial, channels, filters, data_format, chosen", [
+    # chosen: on TensorFlow, JAX, PyTorch
+    ((8, 8), 4, 8, "channels_last", (2, 3, 3)),
+    ((28, 28), 1, 8, "channels_last", (3, 3, 3)),
+    ((16, 16), 8, 16, "channels_last", (1, 1, 3)),
+    ((32, 32), 16, 32, "channels_last", (1, 1, 3)),
+    ((24, 24), 16, 16, "channels_first", (1, 3, 3)),
+    ((24, 24), 16, 32, "channels_first", (1, 3, 3)),
+    ((6,), 2, 3, "channels_last", (2, 3, 3)),
 ])
-def test_auto_chooses_per_backend(spatial, channels, filters, data_format, on_torch, elsewhere):
-    """The cost model knows the backend: PyTorch's sparse product wins with few filters."""
+def test_auto_chooses_per_backend(spatial, channels, filters, data_format, chosen):
+    """The cost model knows the backend: the block product (3) everywhere on PyTorch, with few
+    filters (and channels_first inputs on JAX) elsewhere, the dense one (2) for small layers on
+    TensorFlow."""
     layer = LAYERS[len(spatial)](filters, 3, data_format=data_format, implementation="auto")
     layer.build((None,) + input_shape(spatial, channels, data_format))
-    assert layer.resolved_implementation == (on_torch if BACKEND == "torch" else elsewhere)
+    assert layer.resolved_implementation == dict(zip(("tensorflow", "jax", "torch"), chosen))[BACKEND]
 
 
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])

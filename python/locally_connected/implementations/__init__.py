@@ -22,13 +22,16 @@ from locally_connected.plan import Plan
 
 IMPLEMENTATIONS: dict[int, type[Implementation]] = {cls.number: cls for cls in (Patches, DenseMasked, Sparse)}
 
-# The rule of "auto", calibrated by `make bench` on a 2-core CPU (the measurements behind
-# each bound are in docs/performance.md): on PyTorch the sparse product wins with few
-# filters; the dense masked product wins while its matrix is small in absolute terms and
-# not much larger than the real weights; otherwise the patches product wins.
+# The rule of "auto", calibrated by `make bench` on a 2-core CPU (bench/results/backends.md
+# and calibration.md; docs/performance.md says which measurement sets each bound). The block
+# product (3) multiplies patches it gathers with the batch innermost: it wins wherever the
+# per-position products are small (few filters), and on PyTorch everywhere, where its chunks
+# stay in cache; on JAX also with channels_first inputs, which the patches product (1) must
+# transpose. On TensorFlow the dense masked product (2) wins while its matrix is small in
+# absolute terms and not much larger than the real weights. Elsewhere the patches product.
 AUTO_DENSE_MAX_ENTRIES = 1_000_000
 AUTO_DENSE_MAX_RATIO = 12
-AUTO_TORCH_SPARSE_MAX_FILTERS = {"channels_last": 8, "channels_first": 16}
+AUTO_SPARSE_MAX_FILTERS = 8
 
 
 def choose_implementation(plan: Plan, backend: str | None = None) -> int:
@@ -38,13 +41,15 @@ def choose_implementation(plan: Plan, backend: str | None = None) -> int:
     (`set_dense_kernel_budget`).
     """
     backend = backend or keras.backend.backend()
-    data_format = "channels_first" if plan.channels_first else "channels_last"
-    if backend == "torch" and plan.filters <= AUTO_TORCH_SPARSE_MAX_FILTERS[data_format]:
+    if backend == "torch":
         return Sparse.number
     dense = DenseMasked.dense_entries(plan)
     budget_entries = dense_kernel_budget_bytes() // plan.itemsize
-    if dense <= min(budget_entries, AUTO_DENSE_MAX_ENTRIES) and dense <= AUTO_DENSE_MAX_RATIO * plan.connections:
+    small = dense <= min(budget_entries, AUTO_DENSE_MAX_ENTRIES) and dense <= AUTO_DENSE_MAX_RATIO * plan.connections
+    if backend == "tensorflow" and small:
         return DenseMasked.number
+    if plan.filters <= AUTO_SPARSE_MAX_FILTERS or (backend == "jax" and plan.channels_first):
+        return Sparse.number
     return Patches.number
 
 
