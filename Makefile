@@ -75,7 +75,7 @@ R_TARBALL := build/locallyconnected_$(R_VERSION_TAG).tar.gz
 PY_WITHOUT_PACKAGE := build/python-without-package/bin/python
 
 .PHONY: install system-deps lint test test-python test-onednn test-r check-r test-backends test-scale-out \
-	test-export test-compat demo bench clean
+	test-export test-compat demo bench bench-gpu clean
 
 install: system-deps $(VENV)/.installed $(VENV)/.r-installed $(VENV_BACKENDS)/.installed $(VENV_EXPORT)/.installed \
 	$(VENV_OLDEST)/.installed $(VENV_NEWEST)/.installed $(VENV_NEWEST_TORCH)/.installed
@@ -227,11 +227,28 @@ demo: install
 # "tuned" (ours only): XLA plus a malloc that keeps freed memory (bench/run.py says why).
 # Last, the batched matmul alone under JAX and PyTorch: the most any backend's kernels allow.
 # Then, per Keras backend, ours against what that backend's users would otherwise write (flax's
-# ConvLocal on JAX, F.unfold + einsum on PyTorch) and a Conv of the same shape.
+# ConvLocal on JAX, F.unfold + einsum on PyTorch), a Conv of the same shape and the batched
+# matmul alone, with each variant's peak memory on DeepFace's L4 layer; last, "auto" against
+# our fastest implementation on a grid of shapes beyond the cases.
 bench: install $(VENV_BACKENDS)/.bench-installed
 	cd bench && ../$(PY) run.py --config default && ../$(PY) run.py --config onednn \
 		&& ../$(PY) run.py --config tuned && ../$(PY_BACKENDS) ceiling_backends.py \
-		&& ../$(PY_BACKENDS) backends.py
+		&& ../$(PY_BACKENDS) backends.py && ../$(PY_BACKENDS) calibrate.py
+
+# The backends part on a CUDA machine (not CI's): its own venv with the CUDA builds of the
+# same versions (downloads of several GB), every backend on the GPU or the run stops, at most
+# 150 s of timing per backend; writes bench/results/backends-gpu.md.
+VENV_GPU := .venv-gpu
+GPU_PINS := "keras==3.15.1" "jax[cuda12]==0.10.*" "torch==2.13.0" "tensorflow[and-cuda]==2.21.*" "numpy>=2" \
+	"flax==0.12.*"
+$(VENV_GPU)/.installed: pyproject.toml Makefile
+	test -x $(VENV_GPU)/bin/python || $(PYTHON) -m venv $(VENV_GPU)
+	$(VENV_GPU)/bin/python -m pip install -q --upgrade pip
+	$(VENV_GPU)/bin/python -m pip install -q -e . $(GPU_PINS)
+	touch $@
+
+bench-gpu: $(VENV_GPU)/.installed
+	cd bench && timeout 480 ../$(VENV_GPU)/bin/python backends.py --gpu --repeats 3 --time-limit 150
 
 # flax is the JAX peer of the benchmark only: the test venv does without it.
 $(VENV_BACKENDS)/.bench-installed: $(VENV_BACKENDS)/.installed
@@ -239,5 +256,5 @@ $(VENV_BACKENDS)/.bench-installed: $(VENV_BACKENDS)/.installed
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(VENV_BACKENDS) $(VENV_EXPORT) $(VENV_OLDEST) $(VENV_NEWEST) $(VENV_NEWEST_TORCH) build \
+	rm -rf $(VENV) $(VENV_BACKENDS) $(VENV_EXPORT) $(VENV_OLDEST) $(VENV_NEWEST) $(VENV_NEWEST_TORCH) $(VENV_GPU) build \
 	  python/*.egg-info

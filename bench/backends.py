@@ -10,15 +10,23 @@ with respect to the input, the kernel and the bias, as in a network) of:
 - the peer: JAX `flax.linen.ConvLocal`; PyTorch `F.unfold` + `einsum` with a per-position
   weight (the recipe PyTorch users write); TensorFlow's peer, tf-keras, is measured by
   bench/run.py in the TensorFlow venv;
-- Conv1D/Conv2D of the same shape (shared weights, the same FLOPs), as a reference.
+- Conv1D/Conv2D of the same shape (shared weights, the same FLOPs), as a reference;
+- the case's batched matmul alone on ready-made patches (forward and both gradients): what
+  the weights' traffic costs with no patches to build, so that "ours / matmul" is the cost of
+  building patches and moving axes, and "matmul / conv" that of reading a kernel per position.
 
 The variants of a case are timed in turns (timing.interleaved_median_seconds), so that the
-ratios between them are not the machine's drift.
+ratios between them are not the machine's drift. On the memory cases (DeepFace's L4 layer)
+each variant also runs alone in a fresh process, whose peak RSS (imports included, as
+`/usr/bin/time` reports it) is the memory column.
 
-Nothing here assumes a CPU: on a machine with a GPU each backend uses it as Keras does.
-Writes bench/results/backends.csv and backends.md.
+Nothing here assumes a CPU: on a machine with a GPU each backend uses it as Keras does, and
+`--gpu` (`make bench-gpu`) refuses to run where a backend sees no GPU, times each backend
+within `--time-limit` seconds and writes backends-gpu.csv/md (no memory column: host RSS says
+nothing of a GPU's memory). Writes bench/results/backends.csv and backends.md.
 
-    python backends.py [--backends jax torch tensorflow] [--cases NAME ...] [--repeats 5]
+    python backends.py [--backends jax torch tensorflow] [--cases NAME ...] [--memory-cases NAME ...]
+                       [--repeats 5] [--gpu --time-limit 150]
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import csv
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 
@@ -35,8 +44,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
 BACKENDS = ("jax", "torch", "tensorflow")
 PEERS = {"jax": "flax ConvLocal", "torch": "F.unfold + einsum", "tensorflow": None}
-VARIANTS = ("ours 1", "ours 1 native", "ours 2", "ours 3", "ours auto", "peer", "conv")
+VARIANTS = ("ours 1", "ours 1 native", "ours 2", "ours 3", "ours auto", "peer", "conv", "matmul")
 IMPLEMENTATIONS = ("ours 1", "ours 2", "ours 3")  # what the package ships
+MEMORY_VARIANTS = ("ours 1", "ours 2", "ours 3", "ours auto", "peer", "conv")
+FIELDS = ["backend", "case", "variant", "ms", "peak_mib", "note"]
+
+
+def _bench_cases() -> dict:
+    from cases import CASES, L4_CASES
+
+    return {**CASES, **L4_CASES}
 
 
 # ---------------------------------------------------------------------------
@@ -176,6 +193,26 @@ def _conv_layer(case: dict):
     return conv_class(case["filters"], case["kernel"], strides=case["strides"], data_format=case["data_format"])
 
 
+def _matmul_step(case: dict, rng):
+    """The case's batched matmul alone: `(positions, batch, features) @ (positions, features,
+    filters)` on ready-made patches, with both gradients, as a Keras layer of one weight."""
+    import keras
+
+    from cases import matmul_operands
+
+    patches, kernel = matmul_operands(case, rng)
+
+    class BatchedMatmul(keras.layers.Layer):
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=kernel.shape, initializer=keras.initializers.Constant(kernel))
+
+        def call(self, inputs):
+            return keras.ops.matmul(inputs, self.kernel)
+
+    probe = rng.standard_normal((case["positions"], case["batch"], case["filters"])).astype("float32")
+    return _keras_layer_step(BatchedMatmul(), patches, probe)
+
+
 def _variant_run(case: dict, variant: str, x, probe, row: dict):
     """The step of one variant, or None with the reason in `row["note"]`."""
     import keras
@@ -206,29 +243,54 @@ def _variant_run(case: dict, variant: str, x, probe, row: dict):
         return run
     if variant == "conv":
         return _keras_layer_step(_conv_layer(case), x, probe)
+    if variant == "matmul":
+        return _matmul_step(case, __import__("numpy").random.default_rng(1))
     if PEERS[backend] is None:
         row["note"] = "tf-keras: see bench/run.py"
         return None
     return _flax_step(case, x, probe) if backend == "jax" else _torch_recipe_step(case, x, probe)
 
 
+def _case_arrays(case: dict):
+    x, rng = _arrays(case)
+    output_shape = ((case["batch"], case["filters"]) + case["output"] if case["data_format"] == "channels_first"
+                    else (case["batch"],) + case["output"] + (case["filters"],))
+    return x, rng.standard_normal(output_shape).astype("float32")
+
+
+def _require_gpu(backend: str) -> None:
+    """Stops a `--gpu` run whose backend would silently run on the CPU."""
+    if backend == "torch":
+        import torch
+
+        found = torch.cuda.is_available()
+    elif backend == "jax":
+        import jax
+
+        found = jax.default_backend() == "gpu"
+    else:
+        import tensorflow as tf
+
+        found = bool(tf.config.list_physical_devices("GPU"))
+    if not found:
+        raise SystemExit(f"--gpu: {backend} sees no GPU here")
+
+
 def measure_backend(case_names: list[str], repeats: int) -> list[dict]:
     import keras
 
-    from cases import CASES
     from timing import interleaved_median_seconds
 
     backend = keras.backend.backend()
+    cases = _bench_cases()
     rows = []
     for name in case_names:
-        case = CASES[name]
-        x, rng = _arrays(case)
-        output_shape = ((case["batch"], case["filters"]) + case["output"] if case["data_format"] == "channels_first"
-                        else (case["batch"],) + case["output"] + (case["filters"],))
-        probe = rng.standard_normal(output_shape).astype("float32")
+        case = cases[name]
+        x, probe = _case_arrays(case)
         case_rows, runs = {}, {}
         for variant in VARIANTS:
-            row = case_rows[variant] = {"backend": backend, "case": name, "variant": variant, "ms": "", "note": ""}
+            row = case_rows[variant] = {"backend": backend, "case": name, "variant": variant, "ms": "",
+                                        "peak_mib": "", "note": ""}
             try:
                 run = _variant_run(case, variant, x, probe, row)
                 if run is not None:
@@ -243,6 +305,23 @@ def measure_backend(case_names: list[str], repeats: int) -> list[dict]:
         for row in case_rows.values():
             _emit(rows, row)
     return rows
+
+
+def measure_memory(case_name: str, variant: str) -> None:
+    """One variant's peak memory: this process runs only its training step (three times),
+    so the peak is the variant's plus the imports all variants share."""
+    import keras
+
+    case = _bench_cases()[case_name]
+    x, probe = _case_arrays(case)
+    row = {"backend": keras.backend.backend(), "case": case_name, "variant": variant, "ms": "", "peak_mib": "",
+           "note": ""}
+    run = _variant_run(case, variant, x, probe, row)
+    if run is not None:
+        for _ in range(3):
+            run()
+        row["peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(json.dumps(row), flush=True)
 
 
 def _emit(rows: list[dict], row: dict) -> None:
@@ -260,23 +339,33 @@ def _geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
 
 
-def markdown(rows: list[dict]) -> str:
+def _ratio(numerator, denominator, values: list | None = None) -> str:
+    if not (numerator and denominator):
+        return "-"
+    if values is not None:
+        values.append(numerator / denominator)
+    return f"{numerator / denominator:.2f}x"
+
+
+def markdown(rows: list[dict], gpu: bool = False) -> str:
     from timing import machine
 
     table = {(r["backend"], r["case"], r["variant"]): r for r in rows}
-    lines = [f"Machine: {machine()}. Training step of the layer alone (forward, gradients of "
-             "input, kernel and bias), median ms. Peer: JAX flax.linen.ConvLocal, PyTorch F.unfold + "
+    lines = [f"Machine: {_gpu_name() if gpu else machine()}. Training step of the layer alone (forward, gradients "
+             "of input, kernel and bias), median ms. Peer: JAX flax.linen.ConvLocal, PyTorch F.unfold + "
              "einsum; TensorFlow's (tf-keras) is in the TensorFlow tables. Conv: Conv1D/Conv2D of the "
-             "same shape.", ""]
+             "same shape. Matmul: the case's batched matmul alone on ready-made patches (forward and "
+             "both gradients).", ""]
     for backend in BACKENDS:
         cases = [c for (b, c, v) in table if b == backend and v == "conv"]
         if not cases:
             continue
         lines += [f"### {backend}", "",
-                  "| case | ours 1 | ours 1, native patches | ours 2 | ours 3 | ours auto | peer | conv "
-                  "| auto vs peer | auto vs our best | our best / conv | native / ours 1 |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        speedups, conv_ratios, auto_ratios = [], [], []
+                  "| case | ours 1 | ours 1, native patches | ours 2 | ours 3 | ours auto | peer | conv | matmul "
+                  "| auto vs peer | auto / our best | our best / conv | matmul / conv | our best / matmul "
+                  "| native / ours 1 |",
+                  "|" + "---|" * 16]
+        speedups, conv_ratios, matmul_ratios, build_ratios, auto_ratios = [], [], [], [], []
         for case in cases:
             cells, times = [], {}
             for variant in VARIANTS:
@@ -287,62 +376,117 @@ def markdown(rows: list[dict]) -> str:
                     cells.append(f"{float(row['ms']):.2f}{note}")
                 else:
                     cells.append(row["note"] or "-")
-            ours = [times[v] for v in IMPLEMENTATIONS if v in times]
-            auto, peer, conv = times.get("ours auto"), times.get("peer"), times.get("conv")
-            vs_peer = f"{peer / auto:.2f}x" if auto and peer else "-"
-            if auto and peer:
-                speedups.append(peer / auto)
-            vs_best = f"{auto / min(ours):.2f}" if auto and ours else "-"
-            best_conv = f"{min(ours) / conv:.2f}x" if ours and conv else "-"
-            if ours and conv:
-                conv_ratios.append(min(ours) / conv)
-            native, one = times.get("ours 1 native"), times.get("ours 1")
-            native_ratio = f"{native / one:.2f}x" if native and one else "-"
-            if auto and ours:
-                auto_ratios.append(auto / min(ours))
-            ratios = f" | {vs_peer} | {vs_best} | {best_conv} | {native_ratio} |"
-            lines.append(f"| {case} | " + " | ".join(cells) + ratios)
-        summary = (f"Geometric means: our best / conv {_geomean(conv_ratios):.2f}x; "
+            best = min((times[v] for v in IMPLEMENTATIONS if v in times), default=None)
+            auto, peer, conv, matmul = (times.get(v) for v in ("ours auto", "peer", "conv", "matmul"))
+            ratios = [_ratio(peer, auto, speedups), _ratio(auto, best, auto_ratios), _ratio(best, conv, conv_ratios),
+                      _ratio(matmul, conv, matmul_ratios), _ratio(best, matmul, build_ratios),
+                      _ratio(times.get("ours 1 native"), times.get("ours 1"))]
+            lines.append(f"| {case} | " + " | ".join(cells + ratios) + " |")
+        summary = (f"Geometric means: our best / conv {_geomean(conv_ratios):.2f}x (matmul alone / conv "
+                   f"{_geomean(matmul_ratios):.2f}x, our best / matmul alone {_geomean(build_ratios):.2f}x); "
                    f"auto within {max(auto_ratios):.2f}x of our best on every case")
         if speedups:
             summary = (f"Geometric means: auto vs peer {_geomean(speedups):.2f}x faster "
                        f"(min {min(speedups):.2f}x); " + summary[len("Geometric means: "):])
         lines += ["", summary + ".", ""]
+        memory_cases = [c for c in cases if any(table[(backend, c, v)].get("peak_mib") for v in MEMORY_VARIANTS)]
+        if memory_cases:
+            lines += ["Peak memory, MiB: each variant alone in a fresh process (three training steps, imports "
+                      "included, as `/usr/bin/time` reports it).", "",
+                      "| case | " + " | ".join(MEMORY_VARIANTS) + " | ours 3 / ours 1 |",
+                      "|" + "---|" * (len(MEMORY_VARIANTS) + 2)]
+            for case in memory_cases:
+                peaks = {v: table[(backend, case, v)].get("peak_mib") for v in MEMORY_VARIANTS}
+                cells = [str(peaks[v]) if peaks[v] else (table[(backend, case, v)]["note"] or "-")
+                         for v in MEMORY_VARIANTS]
+                lines.append(f"| {case} | " + " | ".join(cells) + f" | {_ratio(peaks['ours 3'], peaks['ours 1'])} |")
+            lines.append("")
     return "\n".join(lines)
 
 
-def main() -> None:
-    from cases import CASES
+def _gpu_name() -> str:
+    try:
+        names = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                               text=True, timeout=30).stdout.split("\n")
+        return f"{names[0].strip()} (GPU)"
+    except (OSError, subprocess.SubprocessError):
+        return "a GPU (nvidia-smi not found)"
 
+
+def _child(arguments: list[str], environment: dict, timeout: float | None) -> tuple[list[dict], str, bool]:
+    """Runs this script in a child process: its JSON rows, its stderr, whether it timed out."""
+    try:
+        completed = subprocess.run([sys.executable, __file__, *arguments], cwd=HERE, env=environment,
+                                   capture_output=True, text=True, timeout=timeout)
+        stdout, stderr, failed, timed_out = completed.stdout, completed.stderr, completed.returncode != 0, False
+    except subprocess.TimeoutExpired as expired:  # what it measured in time still counts
+        def text(output):
+            return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+
+        stdout, stderr, failed, timed_out = text(expired.stdout), text(expired.stderr), True, True
+    rows = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    return rows, stderr if failed else "", timed_out
+
+
+def main() -> None:
+    from cases import L4_CASES
+
+    cases = _bench_cases()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
-    parser.add_argument("--cases", nargs="+", default=list(CASES))
+    parser.add_argument("--cases", nargs="+", default=list(cases), choices=list(cases))
+    parser.add_argument("--memory-cases", nargs="*", default=list(L4_CASES), choices=list(cases))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--gpu", action="store_true", help="run on the GPU each backend sees, or stop")
+    parser.add_argument("--time-limit", type=float, default=None, help="seconds per backend (timing stops there)")
     parser.add_argument("--one-backend", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one_backend:  # the child process: KERAS_BACKEND is set
-        measure_backend(args.cases, args.repeats)
+    if args.one_backend or args.memory_of:  # a child process: KERAS_BACKEND is set
+        import keras
+
+        if args.gpu:
+            _require_gpu(keras.backend.backend())
+        if args.memory_of:
+            measure_memory(args.cases[0], args.memory_of)
+        else:
+            measure_backend(args.cases, args.repeats)
         return
+    memory_cases = [] if args.gpu else args.memory_cases
     rows = []
     for backend in args.backends:
         environment = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
-        completed = subprocess.run(
-            [sys.executable, __file__, "--one-backend", "--repeats", str(args.repeats), "--cases", *args.cases],
-            cwd=HERE, env=environment, capture_output=True, text=True)
-        backend_rows = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
-        if completed.returncode != 0 and not backend_rows:
-            print(completed.stderr[-2000:], file=sys.stderr)
+        flags = ["--gpu"] if args.gpu else []
+        backend_rows, stderr, timed_out = _child(
+            ["--one-backend", "--repeats", str(args.repeats), "--cases", *args.cases, *flags], environment,
+            args.time_limit)
+        if stderr and not backend_rows:
+            print(stderr[-2000:], file=sys.stderr)
             raise SystemExit(f"the {backend} run failed")
+        if timed_out:
+            print(f"{backend}: stopped at the time limit ({args.time_limit:.0f} s)", file=sys.stderr)
+        by_key = {(r["case"], r["variant"]): r for r in backend_rows}
+        for case in memory_cases:
+            for variant in MEMORY_VARIANTS:
+                row = by_key.get((case, variant))
+                if row is None or row["ms"] == "":  # skipped or failed: nothing to measure
+                    continue
+                memory_rows, stderr, _ = _child(["--memory-of", variant, "--cases", case], environment, 600)
+                if memory_rows and memory_rows[0]["peak_mib"] != "":
+                    row["peak_mib"] = memory_rows[0]["peak_mib"]
+                elif stderr:
+                    row["note"] = (row["note"] + "; " if row["note"] else "") + "memory run failed"
         rows += backend_rows
         print(f"{backend}: {len(backend_rows)} measurements", flush=True)
+    suffix = "-gpu" if args.gpu else ""
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "backends.csv"), "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=["backend", "case", "variant", "ms", "note"])
+    with open(os.path.join(RESULTS, f"backends{suffix}.csv"), "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=FIELDS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    with open(os.path.join(RESULTS, "backends.md"), "w") as file:
-        file.write(markdown(rows))
-    print(markdown(rows))
+    with open(os.path.join(RESULTS, f"backends{suffix}.md"), "w") as file:
+        file.write(markdown(rows, args.gpu))
+    print(markdown(rows, args.gpu))
 
 
 if __name__ == "__main__":

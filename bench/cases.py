@@ -37,6 +37,15 @@ def _case(batch, spatial, channels, kernel, strides, filters, data_format) -> di
 
 CASES = {name: _case(*rest) for name, *rest in GRID}
 
+# DeepFace's L4 layer (kernel 2809x144x16, 24.7 MiB), which tf-keras users ran with
+# implementation 3 to save memory: the backends bench times it and measures every variant's
+# peak memory on it. Its dense kernel (2.2G entries) rules implementation 2 out.
+L4_GRID = [
+    ("b16_l4_55x55x16_k3_f16", 16, (55, 55), 16, 3, 1, 16, "channels_last"),
+    ("b64_l4_55x55x16_k3_f16", 64, (55, 55), 16, 3, 1, 16, "channels_last"),
+]
+L4_CASES = {name: _case(*rest) for name, *rest in L4_GRID}
+
 # Measured here (REFERENCE.md §3): tf-keras impl 3 builds ~57k index tuples/s in Python;
 # tf-keras impl 1 needs ~13 ms of tracing per output position for a training step.
 TF_KERAS_IMPL3_TUPLES_PER_S = 57_000

@@ -233,8 +233,8 @@ def test_groups_must_divide_the_input_channels_at_build():
 def test_auto_counts_the_work_of_groups():
     """The dense masked product multiplies every input by every output: with groups it
     does more useless work per real weight, and "auto" (here on TensorFlow) stops choosing it."""
-    ungrouped = LocallyConnected2D(8, 3, implementation="auto")
+    ungrouped = LocallyConnected2D(16, 3, implementation="auto")
     ungrouped.build((None, 8, 8, 4))
-    grouped = LocallyConnected2D(8, 3, groups=2, implementation="auto")
+    grouped = LocallyConnected2D(16, 3, groups=2, implementation="auto")
     grouped.build((None, 8, 8, 4))
     assert (ungrouped.resolved_implementation, grouped.resolved_implementation) == (2, 1)
