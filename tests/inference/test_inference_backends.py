@@ -33,7 +33,7 @@ ARGUMENTS = {
 
 def test_runs_on_an_inference_only_backend():
     assert BACKEND in ("numpy", "openvino")
-    assert backend.sparse_product_class() is backend.generic.SparseProduct
+    assert BACKEND not in backend.SPARSE_PRODUCTS  # the generic product runs here
 
 
 @pytest.mark.parametrize("arguments", list(ARGUMENTS))
