@@ -38,10 +38,10 @@ class SparseProduct:
         self.plan = plan
         taps = plan.geometry.taps
         self._padded = plan.has_padding_taps
-        # Every (position, tap)'s input position; padding reads the zero row after them.
-        self._gather = np.where(taps >= 0, taps, plan.geometry.num_inputs).reshape(-1)
-        # int32 segment ids: Keras' OpenVINO segment_sum refuses int64 ones.
-        self._segments = self._gather.astype(np.int32)
+        # Every (position, tap)'s input position; padding reads the zero row after them. The
+        # same table gathers forward and sums backward, as int32: Keras' OpenVINO segment_sum
+        # refuses int64 segment ids.
+        self._gather = np.where(taps >= 0, taps, plan.geometry.num_inputs).reshape(-1).astype(np.int32)
 
     def __call__(self, inputs, kernel):
         """`(batch, positions, filters)` from the inputs and the per-position kernel."""
@@ -79,7 +79,7 @@ class SparseProduct:
                 rows = ops.reshape(rows, (groups, positions * taps, -1))
                 # Groups apart in each row (no copy for one group).
                 rows = rows[0] if groups == 1 else ops.transpose(rows, (1, 0, 2))
-                summed = ops.segment_sum(rows, self._segments, num_segments=inputs_count + 1)
+                summed = ops.segment_sum(rows, self._gather, num_segments=inputs_count + 1)
                 if groups == 1:
                     summed = summed[:, None]
                 inputs_gradient = ops.transpose(summed[:inputs_count], (1, 0, 2))

@@ -57,17 +57,8 @@ class SparseProduct:
         positions, groups = plan.geometry.num_outputs, plan.groups
         # (positions, groups, features): the input feature each kernel row reads, the zero
         # input (the last) where it reads padding.
-        self._gather = plan.kernel_rows[:, 0].reshape(positions, plan.features, groups).transpose(0, 2, 1).copy()
-        self._gather_on_device: dict[str, object] = {}
+        self._gather = constant(plan.kernel_rows[:, 0].reshape(positions, plan.features, groups).transpose(0, 2, 1))
         self._function = _autograd_function()
-
-    def _device_gather(self, device):
-        key = str(device)
-        if key not in self._gather_on_device:
-            import torch
-
-            self._gather_on_device[key] = torch.as_tensor(self._gather, device=device)
-        return self._gather_on_device[key]
 
     def __call__(self, inputs, kernel):
         import keras
@@ -80,7 +71,7 @@ class SparseProduct:
         rows = torch.cat([flat, torch.zeros_like(flat[:, :1])], dim=1).T.contiguous()
         batch = max(1, rows.shape[1])
         chunk = max(1, CHUNK_BYTES // (plan.groups * plan.features * batch * rows.element_size()))
-        outputs = self._function.apply(kernel, rows, self._device_gather(rows.device), plan.groups, chunk)
+        outputs = self._function.apply(kernel, rows, self._gather, plan.groups, chunk)
         return outputs.permute(2, 0, 1)  # (batch, positions, filters)
 
 
