@@ -216,6 +216,7 @@ def _matmul_step(case: dict, rng):
 def _variant_run(case: dict, variant: str, x, probe, row: dict):
     """The step of one variant, or None with the reason in `row["note"]`."""
     import keras
+    import numpy as np
 
     import native_patches
     from cases import skip_reason
@@ -244,7 +245,7 @@ def _variant_run(case: dict, variant: str, x, probe, row: dict):
     if variant == "conv":
         return _keras_layer_step(_conv_layer(case), x, probe)
     if variant == "matmul":
-        return _matmul_step(case, __import__("numpy").random.default_rng(1))
+        return _matmul_step(case, np.random.default_rng(1))
     if PEERS[backend] is None:
         row["note"] = "tf-keras: see bench/run.py"
         return None
@@ -413,10 +414,12 @@ def _gpu_name() -> str:
         return "a GPU (nvidia-smi not found)"
 
 
-def _child(arguments: list[str], environment: dict, timeout: float | None) -> tuple[list[dict], str, bool]:
-    """Runs this script in a child process: its JSON rows, its stderr, whether it timed out."""
+def run_child(script: str, arguments: list[str], environment: dict,
+              timeout: float | None = None) -> tuple[list[dict], str, bool]:
+    """Runs a bench script in a child process: its JSON rows, its stderr if it failed (never
+    empty then), whether it timed out."""
     try:
-        completed = subprocess.run([sys.executable, __file__, *arguments], cwd=HERE, env=environment,
+        completed = subprocess.run([sys.executable, script, *arguments], cwd=HERE, env=environment,
                                    capture_output=True, text=True, timeout=timeout)
         stdout, stderr, failed, timed_out = completed.stdout, completed.stderr, completed.returncode != 0, False
     except subprocess.TimeoutExpired as expired:  # what it measured in time still counts
@@ -425,7 +428,7 @@ def _child(arguments: list[str], environment: dict, timeout: float | None) -> tu
 
         stdout, stderr, failed, timed_out = text(expired.stdout), text(expired.stderr), True, True
     rows = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-    return rows, stderr if failed else "", timed_out
+    return rows, (stderr or "the child process failed with no message") if failed else "", timed_out
 
 
 def main() -> None:
@@ -457,8 +460,8 @@ def main() -> None:
     for backend in args.backends:
         environment = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
         flags = ["--gpu"] if args.gpu else []
-        backend_rows, stderr, timed_out = _child(
-            ["--one-backend", "--repeats", str(args.repeats), "--cases", *args.cases, *flags], environment,
+        backend_rows, stderr, timed_out = run_child(
+            __file__, ["--one-backend", "--repeats", str(args.repeats), "--cases", *args.cases, *flags], environment,
             args.time_limit)
         if stderr and not backend_rows:
             print(stderr[-2000:], file=sys.stderr)
@@ -471,7 +474,8 @@ def main() -> None:
                 row = by_key.get((case, variant))
                 if row is None or row["ms"] == "":  # skipped or failed: nothing to measure
                     continue
-                memory_rows, stderr, _ = _child(["--memory-of", variant, "--cases", case], environment, 600)
+                arguments = ["--memory-of", variant, "--cases", case]
+                memory_rows, stderr, _ = run_child(__file__, arguments, environment, 600)
                 if memory_rows and memory_rows[0]["peak_mib"] != "":
                     row["peak_mib"] = memory_rows[0]["peak_mib"]
                 elif stderr:

@@ -17,10 +17,9 @@ import argparse
 import csv
 import json
 import os
-import subprocess
 import sys
 
-from backends import BACKENDS, RESULTS, _case_arrays, _geomean, _keras_layer_step, _our_layer
+from backends import BACKENDS, RESULTS, _case_arrays, _geomean, _keras_layer_step, _our_layer, run_child
 
 from cases import _case
 
@@ -90,14 +89,11 @@ def main() -> None:
         measure_backend(args.repeats)
         return
     rows = []
-    here = os.path.dirname(os.path.abspath(__file__))
     for backend in args.backends:
         environment = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
-        completed = subprocess.run([sys.executable, __file__, "--one-backend", "--repeats", str(args.repeats)],
-                                   cwd=here, env=environment, capture_output=True, text=True)
-        backend_rows = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
-        if completed.returncode != 0:
-            print(completed.stderr[-2000:], file=sys.stderr)
+        backend_rows, stderr, _ = run_child(__file__, ["--one-backend", "--repeats", str(args.repeats)], environment)
+        if stderr:
+            print(stderr[-2000:], file=sys.stderr)
             raise SystemExit(f"the {backend} calibration run failed")
         rows += backend_rows
     os.makedirs(RESULTS, exist_ok=True)
