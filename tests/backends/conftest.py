@@ -11,34 +11,17 @@ without it.
 import os
 import sys
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-
-import keras  # noqa: E402
-import pytest  # noqa: E402
-
-# The helpers and oracles shared by the suites (tests/support).
+# The helpers and oracles shared by the suites (tests/support), this conftest's among them.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "support"))
+
+import suite  # noqa: E402
+
+suite.choose_backend("jax")
+
+from suite import _fresh_keras_state, pytest_report_header  # noqa: E402,F401  (this suite's hook and fixture)
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def pytest_report_header(config):
-    return f"keras {keras.__version__}, backend {keras.backend.backend()}"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keras_state():
-    """Every test starts from the same global state (seeds, names, policy)."""
-    keras.backend.clear_session()
-    yield
-
-
 def pytest_configure(config):
-    # Keras 3.15.1's variables call np.array(self) without `copy`, which NumPy 2 reports
-    # on every weight read: noise from Keras, not from this package.
-    config.addinivalue_line(
-        "filterwarnings",
-        "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning",
-    )
+    suite.ignore_warnings(config, f"{suite.NUMPY_COPY_WARNING}:DeprecationWarning")

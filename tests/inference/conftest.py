@@ -8,31 +8,20 @@ OpenVINO):
 import os
 import sys
 
-os.environ.setdefault("KERAS_BACKEND", "numpy")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-
-import keras  # noqa: E402
-import pytest  # noqa: E402
-
-# The helpers and oracles shared by the suites (tests/support).
+# The helpers and oracles shared by the suites (tests/support), this conftest's among them.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "support"))
 
+import suite  # noqa: E402
 
-def pytest_report_header(config):
-    return f"keras {keras.__version__}, backend {keras.backend.backend()}"
+suite.choose_backend("numpy")
+
+from suite import _fresh_keras_state, pytest_report_header  # noqa: E402,F401  (this suite's hook and fixture)
 
 
 def pytest_configure(config):
-    for message in (
+    suite.ignore_warnings(
+        config,
         # Both backends say that custom_gradient (implementation 1's) only runs forward.
         "`custom_gradient` for the",
-        "__array__ implementation doesn't accept a copy keyword",
-    ):
-        config.addinivalue_line("filterwarnings", f"ignore:{message}")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keras_state():
-    keras.backend.clear_session()
-    yield
+        suite.NUMPY_COPY_WARNING,
+    )
