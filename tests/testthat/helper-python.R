@@ -43,6 +43,14 @@ bare_python <- function() {
 # installed here): Keras objects made through reticulate.
 keras_module <- function() reticulate::import("keras")
 
+# `model` saved to a temporary .keras file and loaded back; the file is removed after.
+saved_and_loaded <- function(model) {
+  path <- tempfile(fileext = ".keras")
+  on.exit(unlink(path))
+  model$save(path)
+  keras_module()$models$load_model(path)
+}
+
 keras_model_sequential <- function() keras_module()$Sequential()
 
 layer_input <- function(shape) keras_module()$Input(shape = reticulate::tuple(as.list(as.integer(shape))))

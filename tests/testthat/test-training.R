@@ -34,14 +34,10 @@ test_that("a model fits from R and lowers its loss", {
 
 test_that("a model saved to .keras from R reloads with identical weights and outputs", {
   skip_if_no_python()
-  keras <- keras_module()
   model <- keras_model_sequential() |>
     layer_locally_connected_2d(filters = 2, kernel_size = 3, padding = "same", implementation = 3,
                                activation = "relu", input_shape = c(5, 6, 2))
-  path <- tempfile(fileext = ".keras")
-  on.exit(unlink(path))
-  model$save(path)
-  loaded <- keras$models$load_model(path)
+  loaded <- saved_and_loaded(model)
   x <- array(rnorm(3 * 5 * 6 * 2), c(3, 5, 6, 2))
   expect_identical(model$predict(x, verbose = 0L), loaded$predict(x, verbose = 0L))
   for (i in seq_along(model$get_weights())) {
@@ -52,7 +48,6 @@ test_that("a model saved to .keras from R reloads with identical weights and out
 
 test_that("Conv's arguments and weight_sharing pass from R, compute what R computes, and reload", {
   skip_if_no_python()
-  keras <- keras_module()
   set.seed(2)
   # weight_sharing over the whole output is a convolution: one kernel, a bias per filter.
   # One kernel; features (tap, channel of the group): 3 taps x 1 channel per group.
@@ -82,10 +77,7 @@ test_that("Conv's arguments and weight_sharing pass from R, compute what R compu
   expect_identical(layer$groups, 2L)
   expect_equal(unlist(layer$weight_sharing), c(2, 3))
   expect_equal(dim(layer$get_weights()[[1]]), c(4 * 3, 3 * 3 * 2, 4))  # 8 x 7 outputs in 4 x 3 blocks
-  path <- tempfile(fileext = ".keras")
-  on.exit(unlink(path))
-  model$save(path)
-  loaded <- keras$models$load_model(path)
+  loaded <- saved_and_loaded(model)
   z <- array(rnorm(2 * 9 * 8 * 4), c(2, 9, 8, 4))
   expect_identical(loaded$predict(z, verbose = 0L), model$predict(z, verbose = 0L))
   expect_identical(loaded$get_layer("lc")$get_config(), layer$get_config())
