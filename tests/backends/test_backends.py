@@ -243,6 +243,29 @@ def test_auto_chooses_per_backend(spatial, channels, filters, data_format, chose
 
 
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(data_format, monkeypatch):
+    """PyTorch runs implementation 3 a chunk of positions at a time: with chunks of a few
+    positions (the last one short), forward and gradients are the reference's."""
+    if BACKEND != "torch":
+        pytest.skip("the chunked block product is PyTorch's")
+    from locally_connected.backend import torch as torch_backend
+
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((3,) + input_shape((7, 6), 4, data_format)).astype("float32")
+    layer = LocallyConnected2D(6, 3, padding="same", groups=2, data_format=data_format, implementation=3)
+    layer.build(x.shape)
+    # 7 * 6 = 42 positions; each gathers groups * features * batch = 2 * 18 * 3 floats.
+    monkeypatch.setattr(torch_backend, "CHUNK_BYTES", 5 * 2 * 18 * 3 * 4)
+    kernel, bias = random_weights(layer, rng)
+    y = forward(layer, x)
+    probe = rng.standard_normal(y.shape).astype("float32")
+    expected, expected_gradients = reference(x, kernel, bias, (3, 3), (1, 1), "same", data_format, probe, groups=2)
+    np.testing.assert_allclose(y, expected, **TOLERANCE)
+    for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):
+        np.testing.assert_allclose(actual, wanted, err_msg=f"gradient w.r.t. {name}", **TOLERANCE)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_generic_sparse_product_equals_numpy_reference(data_format, monkeypatch):
     """Implementation 3 with the `keras.ops` product that a backend without its own sparse
     product takes (the default of `backend.SPARSE_PRODUCTS`), run on this backend."""
