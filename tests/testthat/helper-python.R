@@ -1,8 +1,8 @@
-# Skips when Python, TensorFlow or Keras is missing, as R packages that wrap Python do,
+# Skips when Python or one of `modules` is missing, as R packages that wrap Python do,
 # except where LOCALLYCONNECTED_REQUIRE_PYTHON=true (make test, make check-r): there a
 # missing Python is a failure, so a suite that skipped everything cannot pass.
-skip_if_no_python <- function() {
-  missing <- python_missing()
+skip_if_no_python <- function(modules = c("tensorflow", "keras")) {
+  missing <- python_missing(modules)
   if (is.null(missing)) return(invisible(TRUE))
   if (identical(Sys.getenv("LOCALLYCONNECTED_REQUIRE_PYTHON"), "true")) {
     stop("LOCALLYCONNECTED_REQUIRE_PYTHON is true, but ", missing, call. = FALSE)
@@ -11,9 +11,9 @@ skip_if_no_python <- function() {
   skip(missing)
 }
 
-python_missing <- function() {
+python_missing <- function(modules = c("tensorflow", "keras")) {
   if (!reticulate::py_available(initialize = TRUE)) return("Python is not available")
-  for (module in c("tensorflow", "keras")) {
+  for (module in modules) {
     if (!reticulate::py_module_available(module)) return(paste("Python module", module, "is not available"))
   }
   NULL
