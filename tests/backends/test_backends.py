@@ -435,14 +435,15 @@ if __name__ == "__main__":
 # ---------------------------------------------------------------------------
 
 
-def _compiled_fit(layer_factory, jit_compile):
+def _compiled_fit(layer_factory, jit_compile, data_format="channels_last"):
     """Weights after two epochs of SGD on a small model, and the graph breaks counted."""
     import torch._dynamo
 
     rng = np.random.default_rng(9)
-    x = rng.standard_normal((8, 12, 12, 3)).astype("float32")
+    shape = (3, 12, 12) if data_format == "channels_first" else (12, 12, 3)
+    x = rng.standard_normal((8,) + shape).astype("float32")
     y = rng.standard_normal((8, 2)).astype("float32")
-    inputs = keras.Input((12, 12, 3))
+    inputs = keras.Input(shape)
     model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(layer_factory()(inputs))))
     weights_rng = np.random.default_rng(10)
     model.set_weights([0.1 * weights_rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
@@ -458,13 +459,15 @@ def _compiled_fit(layer_factory, jit_compile):
 @pytest.mark.skipif(BACKEND != "torch", reason="torch.compile is PyTorch's")
 def test_torch_compile_breaks_the_graph_no_more_than_conv_and_trains_the_same():
     _, _, conv_breaks = _compiled_fit(lambda: keras.layers.Conv2D(4, 3), jit_compile=True)
-    for implementation in (1, 2, 3):
-        def layer(implementation=implementation):
-            return LocallyConnected2D(4, 3, implementation=implementation)
+    # Implementation 1 with channels_first inputs runs 3's chunked product on PyTorch.
+    for implementation, data_format in ((1, "channels_last"), (2, "channels_last"), (3, "channels_last"),
+                                        (1, "channels_first")):
+        def layer(implementation=implementation, data_format=data_format):
+            return LocallyConnected2D(4, 3, implementation=implementation, data_format=data_format)
 
-        compiled, compiled_predictions, breaks = _compiled_fit(layer, jit_compile=True)
-        eager, eager_predictions, _ = _compiled_fit(layer, jit_compile=False)
-        assert breaks <= conv_breaks, (implementation, breaks, conv_breaks)
+        compiled, compiled_predictions, breaks = _compiled_fit(layer, True, data_format)
+        eager, eager_predictions, _ = _compiled_fit(layer, False, data_format)
+        assert breaks <= conv_breaks, (implementation, data_format, breaks, conv_breaks)
         for a, b in zip(compiled, eager):
             np.testing.assert_allclose(a, b, err_msg=f"implementation {implementation}", **TOLERANCE)
         np.testing.assert_allclose(compiled_predictions, eager_predictions, **TOLERANCE)

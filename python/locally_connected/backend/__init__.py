@@ -17,6 +17,12 @@ from locally_connected.backend import generic, torch
 #: product that XLA and TensorFlow graphs compile whole.
 SPARSE_PRODUCTS = {"torch": torch.SparseProduct}
 
+#: Implementation 1's product for channels_first inputs where a backend has a faster one than
+#: the patches product (which transposes input, kernel and outputs to the channels_last order
+#: at every step). On PyTorch, the block product: each of those transposes is a copy there, the
+#: step 1.1-1.5x the channels_last one, while the block product gathers its patches from the
+#: input's own layout and reads the kernel's rows in their own order.
+CHANNELS_FIRST_PATCHES_PRODUCTS = {"torch": torch.SparseProduct}
 
 #: Whether the backend's own tracer is recording this call for an exported program.
 TRACING_FOR_EXPORT = {"torch": torch.tracing_for_export}
@@ -35,6 +41,13 @@ def sparse_product(plan):
     """The active backend's sparse product for `plan`: call it with the inputs and the
     per-position kernel; it returns `(batch, positions, filters)`."""
     return SPARSE_PRODUCTS.get(keras.backend.backend(), generic.SparseProduct)(plan)
+
+
+def channels_first_patches_product(plan):
+    """The active backend's own product for implementation 1 on `plan`'s channels_first
+    inputs (called as `sparse_product`'s), or None where the patches product is the fastest."""
+    product = CHANNELS_FIRST_PATCHES_PRODUCTS.get(keras.backend.backend())
+    return None if product is None or not plan.channels_first else product(plan)
 
 
 def take(x, indices, axis: int):

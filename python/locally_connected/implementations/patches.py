@@ -21,12 +21,18 @@ class Patches(Implementation):
     the phases back: autodiff of strided slices would build a full-size tensor per tap
     through slow strided-slice gradients. Paddings filled by wrapping or mirroring are
     gathered onto the input first.
+
+    Channels_first inputs take the backend's own product where it has a faster one
+    (`backend.CHANNELS_FIRST_PATCHES_PRODUCTS`: PyTorch's block product).
     """
 
     number = 1
 
     def __init__(self, plan: Plan) -> None:
         super().__init__(plan)
+        self._own_product = backend.channels_first_patches_product(plan)
+        if self._own_product is not None:
+            self.traceable = self._own_product.traceable
         geometry, rank = plan.geometry, plan.rank
         if geometry.fill == "constant":
             self._fill = None
@@ -62,6 +68,10 @@ class Patches(Implementation):
 
     def __call__(self, inputs, kernel):
         plan = self.plan
+        if self._own_product is not None:
+            if self._kernel_of_position is not None:
+                kernel = backend.take(kernel, self._kernel_of_position, axis=0)
+            return self._own_product(inputs, kernel)
         patches = self.patches(inputs)
         kernel = _kernel_in_patch_order(plan, kernel)
         one_kernel = plan.num_kernels == 1  # a Conv: one matmul over all positions
