@@ -37,8 +37,9 @@
 #'   batched matrix product (memory-light, the default). `2`: one product with a dense,
 #'   mostly zero matrix (fast for small layers; refused with an error when that matrix
 #'   would exceed the budget). `3`: a block-sparse product that keeps no
-#'   patches (the least training memory). `"auto"`: chosen from
-#'   the shapes and the Keras backend when the layer is built, and saved with the model.
+#'   patches (the least training memory). `"auto"`: chosen from the shapes, the
+#'   batch size (`batch_size`, else 32, Keras' default) and the Keras backend when the
+#'   layer is built, and saved with the model.
 #' @param batch_size Fixed batch size. With `input_shape`, the layer starts a model
 #'   whose batch dimension is `batch_size`; inputs of another batch size are an error.
 #' @param name Name of the layer, unique in a model; generated when `NULL`.

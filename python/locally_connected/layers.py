@@ -180,7 +180,7 @@ class LocallyConnected(keras.layers.Layer):
         input_shape = tuple(input_shape)
         plan = self._checked_plan(input_shape)
         if self.resolved_implementation is None:
-            self.resolved_implementation = choose_implementation(plan)
+            self.resolved_implementation = choose_implementation(plan, batch=input_shape[0])
         self._check_memory(plan, input_shape)
         self._plan = plan
         self._implementation = IMPLEMENTATIONS[self.resolved_implementation](plan)
@@ -391,8 +391,9 @@ _ARGUMENTS_DOC = """
         implementation: 1 (patches and one batched matmul over positions), 2 (one matmul
             with a dense masked kernel; refused over `set_dense_kernel_budget()`), 3 (a
             block-sparse product that keeps no patches: the least memory), or `"auto"`
-            (chosen at build from the shapes and the backend; the choice is saved with the
-            model). Same weights, same results; only speed and memory differ.
+            (chosen at build from the shapes, the batch size the layer is built with, 32
+            without one, and the backend; the choice is saved with the model). Same weights,
+            same results; only speed and memory differ.
         batch_size: fixed batch size, checked against the input when the layer is built.
         weights: initial `[kernel, bias]` in this layer's layout, set when it is built
             (`[]` is none).

@@ -237,4 +237,4 @@ def test_auto_counts_the_work_of_groups():
     ungrouped.build((None, 8, 8, 4))
     grouped = LocallyConnected2D(16, 3, groups=2, implementation="auto")
     grouped.build((None, 8, 8, 4))
-    assert (ungrouped.resolved_implementation, grouped.resolved_implementation) == (2, 1)
+    assert (ungrouped.resolved_implementation, grouped.resolved_implementation) == (2, 3)

@@ -24,23 +24,31 @@ IMPLEMENTATIONS: dict[int, type[Implementation]] = {cls.number: cls for cls in (
 
 # The rule of "auto", calibrated by `make bench` on a 2-core CPU (bench/results/backends.md
 # and calibration.md; docs/performance.md says which measurement sets each bound). The block
-# product (3) multiplies patches it gathers with the batch innermost: it wins wherever the
-# per-position products are small (few filters), and on PyTorch everywhere, where its chunks
-# stay in cache; on JAX also with channels_first inputs, which the patches product (1) must
-# transpose. On TensorFlow the dense masked product (2) wins while its matrix is small in
-# absolute terms and not much larger than the real weights. Elsewhere the patches product.
+# product (3) multiplies patches it gathers with the batch innermost: it wins wherever its
+# per-position products (group filters x features) are small and the batch fills their rows,
+# always with few filters, on JAX also with channels_first inputs (which the patches product,
+# 1, must transpose), and on PyTorch everywhere, where its chunks stay in cache. On TensorFlow
+# the dense masked product (2) wins while its matrix is small in absolute terms and not much
+# larger than the real weights. Elsewhere the patches product.
 AUTO_DENSE_MAX_ENTRIES = 1_000_000
 AUTO_DENSE_MAX_RATIO = 12
 AUTO_SPARSE_MAX_FILTERS = 8
+AUTO_SPARSE_MAX_BLOCK = 144 * 16
+AUTO_SPARSE_MIN_BATCH = 32
+#: The batch "auto" chooses for when the layer is built without one: the default batch size
+#: of Keras' fit, evaluate and predict.
+AUTO_DEFAULT_BATCH = 32
 
 
-def choose_implementation(plan: Plan, backend: str | None = None) -> int:
-    """The implementation "auto" runs for `plan` on `backend` (the active one by default).
+def choose_implementation(plan: Plan, backend: str | None = None, batch: int | None = None) -> int:
+    """The implementation "auto" runs for `plan` on `backend` (the active one by default)
+    with inputs of `batch` samples (`AUTO_DEFAULT_BATCH` when None).
 
     Never picks 2 when its dense kernel would exceed the budget
     (`set_dense_kernel_budget`).
     """
     backend = backend or keras.backend.backend()
+    batch = AUTO_DEFAULT_BATCH if batch is None else batch
     if backend == "torch":
         return Sparse.number
     dense = DenseMasked.dense_entries(plan)
@@ -48,7 +56,8 @@ def choose_implementation(plan: Plan, backend: str | None = None) -> int:
     small = dense <= min(budget_entries, AUTO_DENSE_MAX_ENTRIES) and dense <= AUTO_DENSE_MAX_RATIO * plan.connections
     if backend == "tensorflow" and small:
         return DenseMasked.number
-    if plan.filters <= AUTO_SPARSE_MAX_FILTERS or (backend == "jax" and plan.channels_first):
+    small_blocks = batch >= AUTO_SPARSE_MIN_BATCH and plan.group_filters * plan.features <= AUTO_SPARSE_MAX_BLOCK
+    if plan.filters <= AUTO_SPARSE_MAX_FILTERS or small_blocks or (backend == "jax" and plan.channels_first):
         return Sparse.number
     return Patches.number
 
