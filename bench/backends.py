@@ -7,6 +7,8 @@ with respect to the input, the kernel and the bias, as in a network) of:
 - ours, implementations 1, 2, 3 and "auto", through the backend's own autodiff;
 - implementation 1 with the backend's own patch builder (native_patches.py), which the
   package does not use: this is the measurement that says so;
+- implementation 1 on the same case in the other data format (inputs and outputs transposed
+  beforehand), so that "channels_first / channels_last" is what the data format costs;
 - the peer: JAX `flax.linen.ConvLocal`; PyTorch `F.unfold` + `einsum` with a per-position
   weight (the recipe PyTorch users write); TensorFlow's peer, tf-keras, is measured by
   bench/run.py in the TensorFlow venv;
@@ -44,7 +46,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
 BACKENDS = ("jax", "torch", "tensorflow")
 PEERS = {"jax": "flax ConvLocal", "torch": "F.unfold + einsum", "tensorflow": None}
-VARIANTS = ("ours 1", "ours 1 native", "ours 2", "ours 3", "ours auto", "peer", "conv", "matmul")
+VARIANTS = ("ours 1", "ours 1 native", "ours 1 other format", "ours 2", "ours 3", "ours auto", "peer", "conv",
+            "matmul")
 IMPLEMENTATIONS = ("ours 1", "ours 2", "ours 3")  # what the package ships
 MEMORY_VARIANTS = ("ours 1", "ours 2", "ours 3", "ours auto", "peer", "conv")
 FIELDS = ["backend", "case", "variant", "ms", "peak_mib", "note"]
@@ -230,6 +233,11 @@ def _variant_run(case: dict, variant: str, x, probe, row: dict):
             _our_layer_class(case), case["filters"], case["kernel"], strides=case["strides"],
             data_format=case["data_format"])
         return _keras_layer_step(layer, x, probe)
+    if variant == "ours 1 other format":
+        other = _in_other_format(case)
+        axes = (-1, 1) if case["data_format"] == "channels_last" else (1, -1)
+        x_other, probe_other = (np.ascontiguousarray(np.moveaxis(a, *axes)) for a in (x, probe))
+        return _keras_layer_step(_our_layer(other, 1), x_other, probe_other)
     if variant.startswith("ours"):
         implementation = variant.split()[1]
         implementation = implementation if implementation == "auto" else int(implementation)
@@ -250,6 +258,14 @@ def _variant_run(case: dict, variant: str, x, probe, row: dict):
         row["note"] = "tf-keras: see bench/run.py"
         return None
     return _flax_step(case, x, probe) if backend == "jax" else _torch_recipe_step(case, x, probe)
+
+
+def _in_other_format(case: dict) -> dict:
+    from cases import _case
+
+    other = "channels_first" if case["data_format"] == "channels_last" else "channels_last"
+    return _case(case["batch"], case["spatial"], case["channels"], case["kernel"][0], case["strides"][0],
+                 case["filters"], other)
 
 
 def _case_arrays(case: dict):
@@ -362,11 +378,11 @@ def markdown(rows: list[dict], gpu: bool = False) -> str:
         if not cases:
             continue
         lines += [f"### {backend}", "",
-                  "| case | ours 1 | ours 1, native patches | ours 2 | ours 3 | ours auto | peer | conv | matmul "
-                  "| auto vs peer | auto / our best | our best / conv | matmul / conv | our best / matmul "
-                  "| native / ours 1 |",
-                  "|" + "---|" * 16]
-        speedups, conv_ratios, matmul_ratios, build_ratios, auto_ratios = [], [], [], [], []
+                  "| case | ours 1 | ours 1, native patches | ours 1, other format | ours 2 | ours 3 | ours auto "
+                  "| peer | conv | matmul | auto vs peer | auto / our best | our best / conv | matmul / conv "
+                  "| our best / matmul | native / ours 1 | ours 1 channels_first / channels_last |",
+                  "|" + "---|" * 18]
+        speedups, conv_ratios, matmul_ratios, build_ratios, auto_ratios, format_ratios = [], [], [], [], [], []
         for case in cases:
             cells, times = [], {}
             for variant in VARIANTS:
@@ -379,13 +395,17 @@ def markdown(rows: list[dict], gpu: bool = False) -> str:
                     cells.append(row["note"] or "-")
             best = min((times[v] for v in IMPLEMENTATIONS if v in times), default=None)
             auto, peer, conv, matmul = (times.get(v) for v in ("ours auto", "peer", "conv", "matmul"))
+            first, last = times.get("ours 1 other format"), times.get("ours 1")
+            if _bench_cases()[case]["data_format"] == "channels_first":
+                first, last = last, first
             ratios = [_ratio(peer, auto, speedups), _ratio(auto, best, auto_ratios), _ratio(best, conv, conv_ratios),
                       _ratio(matmul, conv, matmul_ratios), _ratio(best, matmul, build_ratios),
-                      _ratio(times.get("ours 1 native"), times.get("ours 1"))]
+                      _ratio(times.get("ours 1 native"), times.get("ours 1")), _ratio(first, last, format_ratios)]
             lines.append(f"| {case} | " + " | ".join(cells + ratios) + " |")
         summary = (f"Geometric means: our best / conv {_geomean(conv_ratios):.2f}x (matmul alone / conv "
                    f"{_geomean(matmul_ratios):.2f}x, our best / matmul alone {_geomean(build_ratios):.2f}x); "
-                   f"auto within {max(auto_ratios):.2f}x of our best on every case")
+                   f"auto within {max(auto_ratios):.2f}x of our best on every case; implementation 1 with "
+                   f"channels_first inputs {min(format_ratios):.2f}x-{max(format_ratios):.2f}x its channels_last time")
         if speedups:
             summary = (f"Geometric means: auto vs peer {_geomean(speedups):.2f}x faster "
                        f"(min {min(speedups):.2f}x); " + summary[len("Geometric means: "):])

@@ -2,10 +2,12 @@
 beyond the bench cases?
 
 Per Keras backend (one process each, in the backends venv) and per shape of a grid (4 inputs
-x 4 filter counts x both data formats, batch 32, kernel 3), the training step of
-implementations 1, 2, 3 and "auto", timed in turns. The rule in
-`locally_connected.implementations.choose_implementation` was fitted to these runs and the
-bench cases; the table shows how far "auto" is from the fastest of 1, 2 and 3 on each.
+x 4 filter counts x both data formats at batch 32, Keras' default; 4 inputs x 16 and 32
+filters x both data formats at batches 16 and 64, where the rule's batch bound lies; kernel
+3), the training step of implementations 1, 2, 3 and "auto", timed in turns, each layer
+built for its batch. The rule in `locally_connected.implementations.choose_implementation`
+was fitted to these runs and the bench cases; the table shows how far "auto" is from the
+fastest of 1, 2 and 3 on each.
 Writes bench/results/calibration.csv and calibration.md.
 
     python calibrate.py [--backends jax torch tensorflow] [--repeats 5]
@@ -24,17 +26,20 @@ from backends import BACKENDS, RESULTS, _case_arrays, _geomean, _keras_layer_ste
 from cases import _case
 
 INPUTS = [((16, 16), 4), ((28, 28), 1), ((32, 32), 4), ((24, 24), 16)]
-FILTERS = (4, 8, 16, 32)
 DATA_FORMATS = ("channels_last", "channels_first")
+# Per batch, the filter counts timed at it.
+FILTERS = {32: (4, 8, 16, 32), 16: (16, 32), 64: (16, 32)}
 VARIANTS = (1, 2, 3, "auto")
 
 
 def _shapes() -> dict:
     shapes = {}
-    for (spatial, channels), filters, data_format in ((i, f, d) for i in INPUTS for f in FILTERS
-                                                       for d in DATA_FORMATS):
-        name = f"{'x'.join(map(str, spatial))}x{channels}_f{filters}{'_cf' if data_format == 'channels_first' else ''}"
-        shapes[name] = _case(32, spatial, channels, 3, 1, filters, data_format)
+    for batch, filter_counts in FILTERS.items():
+        for (spatial, channels), filters, data_format in ((i, f, d) for i in INPUTS for f in filter_counts
+                                                           for d in DATA_FORMATS):
+            name = (f"b{batch}_{'x'.join(map(str, spatial))}x{channels}_f{filters}"
+                    f"{'_cf' if data_format == 'channels_first' else ''}")
+            shapes[name] = _case(batch, spatial, channels, 3, 1, filters, data_format)
     return shapes
 
 
@@ -62,7 +67,7 @@ def markdown(rows: list[dict]) -> str:
     from timing import machine
 
     lines = [f"Machine: {machine()}. Training step (forward, gradients of input, kernel and bias), median ms, "
-             "batch 32, kernel 3, implementations timed in turns; `auto / best`: auto's time over the fastest "
+             "kernel 3, implementations timed in turns; `auto / best`: auto's time over the fastest "
              "of 1, 2 and 3.", ""]
     for backend in BACKENDS:
         backend_rows = [r for r in rows if r["backend"] == backend]
