@@ -338,13 +338,13 @@ def test_auto_chooses_from_the_shapes_and_saves_its_choice(spatial, channels, fi
 
 
 def test_auto_chooses_for_the_batch_the_layer_is_built_with():
-    """16x16x8 k3 F16 on TensorFlow: the patches product (1) at batch 16, the block product (3)
+    """64x64x8 k3 F16 on TensorFlow: the patches product (1) at batch 16, the block product (3)
     from batch 32, Keras' default, which "auto" assumes where the batch is not fixed."""
     first_call = LocallyConnected2D(16, 3, implementation="auto")
-    first_call(np.ones((16, 16, 16, 8), "float32"))
+    first_call(np.ones((16, 64, 64, 8), "float32"))
     fixed = LocallyConnected2D(16, 3, implementation="auto", batch_size=64)
-    fixed.build((64, 16, 16, 8))
-    model = keras.Sequential([keras.Input((16, 16, 8)), LocallyConnected2D(16, 3, implementation="auto", name="lc")])
+    fixed.build((64, 64, 64, 8))
+    model = keras.Sequential([keras.Input((64, 64, 8)), LocallyConnected2D(16, 3, implementation="auto", name="lc")])
     chosen = [first_call.resolved_implementation, fixed.resolved_implementation,
               model.get_layer("lc").resolved_implementation]
     assert chosen == [1, 3, 3]

@@ -24,17 +24,20 @@ IMPLEMENTATIONS: dict[int, type[Implementation]] = {cls.number: cls for cls in (
 
 # The rule of "auto", calibrated by `make bench` on a 2-core CPU (bench/results/backends.md
 # and calibration.md; docs/performance.md says which measurement sets each bound). The block
-# product (3) multiplies patches it gathers with the batch innermost: it wins wherever its
-# per-position products (group filters x features) are small and the batch fills their rows,
-# always with few filters, on JAX also with channels_first inputs (which the patches product,
-# 1, must transpose), and on PyTorch everywhere, where its chunks stay in cache. On TensorFlow
-# the dense masked product (2) wins while its matrix is small in absolute terms and not much
-# larger than the real weights. Elsewhere the patches product.
+# product (3) multiplies patches it gathers with the batch innermost: it wins always with few
+# filters, and wherever its per-position products (features x filters of a group) are small
+# and either the batch fills their rows or a sample's patches are few; on JAX also with
+# channels_first inputs (which the patches product, 1, must transpose); on PyTorch everywhere,
+# where its chunks stay in cache. On TensorFlow the dense masked product (2) wins while its
+# matrix is small in absolute terms and not much larger than the real weights. Elsewhere the
+# patches product.
 AUTO_DENSE_MAX_ENTRIES = 1_000_000
 AUTO_DENSE_MAX_RATIO = 12
 AUTO_SPARSE_MAX_FILTERS = 8
-AUTO_SPARSE_MAX_BLOCK = 144 * 16
+AUTO_SPARSE_MAX_BLOCK = 80 * 32
 AUTO_SPARSE_MIN_BATCH = 32
+#: Below AUTO_SPARSE_MIN_BATCH: the most patch entries (positions x features) of one sample.
+AUTO_SPARSE_MAX_SAMPLE_PATCHES = 2**17
 #: The batch "auto" chooses for when the layer is built without one: the default batch size
 #: of Keras' fit, evaluate and predict.
 AUTO_DEFAULT_BATCH = 32
@@ -56,7 +59,9 @@ def choose_implementation(plan: Plan, backend: str | None = None, batch: int | N
     small = dense <= min(budget_entries, AUTO_DENSE_MAX_ENTRIES) and dense <= AUTO_DENSE_MAX_RATIO * plan.connections
     if backend == "tensorflow" and small:
         return DenseMasked.number
-    small_blocks = batch >= AUTO_SPARSE_MIN_BATCH and plan.group_filters * plan.features <= AUTO_SPARSE_MAX_BLOCK
+    few_patches = plan.geometry.num_outputs * plan.features <= AUTO_SPARSE_MAX_SAMPLE_PATCHES
+    small_blocks = plan.group_filters * plan.features <= AUTO_SPARSE_MAX_BLOCK and (
+        batch >= AUTO_SPARSE_MIN_BATCH or few_patches)
     if plan.filters <= AUTO_SPARSE_MAX_FILTERS or small_blocks or (backend == "jax" and plan.channels_first):
         return Sparse.number
     return Patches.number
