@@ -25,7 +25,8 @@ each variant also runs alone in a fresh process, whose peak RSS (imports include
 Nothing here assumes a CPU: on a machine with a GPU each backend uses it as Keras does, and
 `--gpu` (`make bench-gpu`) refuses to run where a backend sees no GPU, times each backend
 within `--time-limit` seconds and writes backends-gpu.csv/md (no memory column: host RSS says
-nothing of a GPU's memory). Writes bench/results/backends.csv and backends.md.
+nothing of a GPU's memory). Writes bench/results/backends.csv and backends.md; a run of some
+backends keeps the other backends' rows of the existing csv (each backend is a run of its own).
 
     python backends.py [--backends jax torch tensorflow] [--cases NAME ...] [--memory-cases NAME ...]
                        [--repeats 5] [--gpu --time-limit 150]
@@ -434,6 +435,21 @@ def _gpu_name() -> str:
         return "a GPU (nvidia-smi not found)"
 
 
+def kept_rows(path: str, backends: list[str]) -> list[dict]:
+    """The rows of `path` (a results csv) of the backends not in `backends`, numbers as numbers."""
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as file:
+        rows = [row for row in csv.DictReader(file) if row["backend"] not in backends]
+    for row in rows:
+        for key, value in row.items():
+            if value not in ("", None) and (key == "ms" or key.startswith("ms ")):
+                row[key] = float(value)
+            elif value not in ("", None) and key == "peak_mib":
+                row[key] = int(value)
+    return rows
+
+
 def run_child(script: str, arguments: list[str], environment: dict,
               timeout: float | None = None) -> tuple[list[dict], str, bool]:
     """Runs a bench script in a child process: its JSON rows, its stderr if it failed (never
@@ -504,6 +520,7 @@ def main() -> None:
         print(f"{backend}: {len(backend_rows)} measurements", flush=True)
     suffix = "-gpu" if args.gpu else ""
     os.makedirs(RESULTS, exist_ok=True)
+    rows = kept_rows(os.path.join(RESULTS, f"backends{suffix}.csv"), args.backends) + rows
     with open(os.path.join(RESULTS, f"backends{suffix}.csv"), "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=FIELDS, extrasaction="ignore")
         writer.writeheader()

@@ -8,7 +8,8 @@ filters x both data formats at batches 16 and 64, where the rule's batch bound l
 built for its batch. The rule in `locally_connected.implementations.choose_implementation`
 was fitted to these runs and the bench cases; the table shows how far "auto" is from the
 fastest of 1, 2 and 3 on each.
-Writes bench/results/calibration.csv and calibration.md.
+Writes bench/results/calibration.csv and calibration.md; a run of some backends keeps the
+other backends' rows of the existing csv.
 
     python calibrate.py [--backends jax torch tensorflow] [--repeats 5]
 """
@@ -21,7 +22,7 @@ import json
 import os
 import sys
 
-from backends import BACKENDS, RESULTS, _case_arrays, _geomean, _keras_layer_step, _our_layer, run_child
+from backends import BACKENDS, RESULTS, _case_arrays, _geomean, _keras_layer_step, _our_layer, kept_rows, run_child
 
 from cases import _case
 
@@ -102,6 +103,7 @@ def main() -> None:
             raise SystemExit(f"the {backend} calibration run failed")
         rows += backend_rows
     os.makedirs(RESULTS, exist_ok=True)
+    rows = kept_rows(os.path.join(RESULTS, "calibration.csv"), args.backends) + rows
     with open(os.path.join(RESULTS, "calibration.csv"), "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()
