@@ -369,6 +369,7 @@ def markdown(rows: list[dict], gpu: bool = False) -> str:
     from timing import machine
 
     table = {(r["backend"], r["case"], r["variant"]): r for r in rows}
+    data_formats = {name: case["data_format"] for name, case in _bench_cases().items()}
     lines = [f"Machine: {_gpu_name() if gpu else machine()}. Training step of the layer alone (forward, gradients "
              "of input, kernel and bias), median ms. Peer: JAX flax.linen.ConvLocal, PyTorch F.unfold + "
              "einsum; TensorFlow's (tf-keras) is in the TensorFlow tables. Conv: Conv1D/Conv2D of the "
@@ -397,7 +398,7 @@ def markdown(rows: list[dict], gpu: bool = False) -> str:
             best = min((times[v] for v in IMPLEMENTATIONS if v in times), default=None)
             auto, peer, conv, matmul = (times.get(v) for v in ("ours auto", "peer", "conv", "matmul"))
             first, last = times.get("ours 1 other format"), times.get("ours 1")
-            if _bench_cases()[case]["data_format"] == "channels_first":
+            if data_formats[case] == "channels_first":
                 first, last = last, first
             ratios = [_ratio(peer, auto, speedups), _ratio(auto, best, auto_ratios), _ratio(best, conv, conv_ratios),
                       _ratio(matmul, conv, matmul_ratios), _ratio(best, matmul, build_ratios),

@@ -17,12 +17,12 @@ from locally_connected.backend import generic, torch
 #: product that XLA and TensorFlow graphs compile whole.
 SPARSE_PRODUCTS = {"torch": torch.SparseProduct}
 
-#: Implementation 1's product for channels_first inputs where a backend has a faster one than
-#: the patches product (which transposes input, kernel and outputs to the channels_last order
-#: at every step). On PyTorch, the block product: each of those transposes is a copy there, the
+#: Whether implementation 1 computes channels_first inputs with the block product (3's)
+#: rather than the patches product, which transposes input, kernel and outputs to the
+#: channels_last order at every step. On PyTorch: each of those transposes is a copy there, the
 #: step 1.1-1.5x the channels_last one, while the block product gathers its patches from the
 #: input's own layout and reads the kernel's rows in their own order.
-CHANNELS_FIRST_PATCHES_PRODUCTS = {"torch": torch.SparseProduct}
+CHANNELS_FIRST_PATCHES_AS_BLOCKS = {"torch": True}
 
 #: Whether the backend's own tracer is recording this call for an exported program.
 TRACING_FOR_EXPORT = {"torch": torch.tracing_for_export}
@@ -43,11 +43,9 @@ def sparse_product(plan):
     return SPARSE_PRODUCTS.get(keras.backend.backend(), generic.SparseProduct)(plan)
 
 
-def channels_first_patches_product(plan):
-    """The active backend's own product for implementation 1 on `plan`'s channels_first
-    inputs (called as `sparse_product`'s), or None where the patches product is the fastest."""
-    product = CHANNELS_FIRST_PATCHES_PRODUCTS.get(keras.backend.backend())
-    return None if product is None or not plan.channels_first else product(plan)
+def patches_as_blocks(plan) -> bool:
+    """Whether implementation 1 computes `plan` with the block product on the active backend."""
+    return plan.channels_first and CHANNELS_FIRST_PATCHES_AS_BLOCKS.get(keras.backend.backend(), False)
 
 
 def take(x, indices, axis: int):

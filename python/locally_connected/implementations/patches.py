@@ -9,6 +9,7 @@ from keras import ops
 
 from locally_connected import backend
 from locally_connected.implementations.base import Implementation
+from locally_connected.implementations.sparse import Sparse
 from locally_connected.plan import Plan
 
 
@@ -22,17 +23,18 @@ class Patches(Implementation):
     through slow strided-slice gradients. Paddings filled by wrapping or mirroring are
     gathered onto the input first.
 
-    Channels_first inputs take the backend's own product where it has a faster one
-    (`backend.CHANNELS_FIRST_PATCHES_PRODUCTS`: PyTorch's block product).
+    Channels_first inputs take the block product (3's) where the backend runs it faster
+    (`backend.CHANNELS_FIRST_PATCHES_AS_BLOCKS`: PyTorch).
     """
 
     number = 1
 
     def __init__(self, plan: Plan) -> None:
         super().__init__(plan)
-        self._own_product = backend.channels_first_patches_product(plan)
-        if self._own_product is not None:
-            self.traceable = self._own_product.traceable
+        self._blocks = Sparse(plan) if backend.patches_as_blocks(plan) else None
+        if self._blocks is not None:  # none of the patches' tables is needed
+            self.traceable = self._blocks.traceable
+            return
         geometry, rank = plan.geometry, plan.rank
         if geometry.fill == "constant":
             self._fill = None
@@ -68,10 +70,8 @@ class Patches(Implementation):
 
     def __call__(self, inputs, kernel):
         plan = self.plan
-        if self._own_product is not None:
-            if self._kernel_of_position is not None:
-                kernel = backend.take(kernel, self._kernel_of_position, axis=0)
-            return self._own_product(inputs, kernel)
+        if self._blocks is not None:
+            return self._blocks(inputs, kernel)
         patches = self.patches(inputs)
         kernel = _kernel_in_patch_order(plan, kernel)
         one_kernel = plan.num_kernels == 1  # a Conv: one matmul over all positions
