@@ -96,8 +96,8 @@ def _autograd_function():
             for start, end in chunks(positions, chunk):
                 count = (end - start) * groups
                 patches = rows.index_select(0, gather[start:end].reshape(-1)).view(count, features, batch)
-                outputs[start:end] = torch.bmm(blocks[start:end].reshape(count, group_filters, features),
-                                               patches).view(end - start, groups, group_filters, batch)
+                torch.bmm(blocks[start:end].reshape(count, group_filters, features), patches,
+                          out=outputs[start:end].view(count, group_filters, batch))
             ctx.save_for_backward(kernel, rows, gather)
             ctx.groups, ctx.chunk = groups, chunk
             return outputs.view(positions, filters, batch)
@@ -110,7 +110,9 @@ def _autograd_function():
             upstream = upstream.contiguous().view(positions, groups, group_filters, batch)
             # (positions, groups, features, group filters): each block's transpose, a view.
             blocks = kernel.view(positions, features, groups, group_filters).permute(0, 2, 1, 3)
-            kernel_gradient = torch.empty(positions, features, groups, group_filters, dtype=kernel.dtype,
+            # The kernel gradient in the blocks' order, so that each chunk's product writes
+            # its part in place; for more than one group, reordered once at the end.
+            kernel_gradient = torch.empty(positions, groups, features, group_filters, dtype=kernel.dtype,
                                           device=kernel.device) if ctx.needs_input_grad[0] else None
             rows_gradient = torch.zeros_like(rows) if ctx.needs_input_grad[1] else None
             for start, end in chunks(positions, ctx.chunk):
@@ -119,13 +121,13 @@ def _autograd_function():
                 block_upstream = upstream[start:end].reshape(count, group_filters, batch)
                 if kernel_gradient is not None:
                     patches = rows.index_select(0, indices).view(count, features, batch)
-                    kernel_gradient[start:end] = torch.bmm(patches, block_upstream.transpose(1, 2)).view(
-                        end - start, groups, features, group_filters).transpose(1, 2)
+                    torch.bmm(patches, block_upstream.transpose(1, 2),
+                              out=kernel_gradient[start:end].view(count, features, group_filters))
                 if rows_gradient is not None:
                     block_rows = torch.bmm(blocks[start:end].reshape(count, features, group_filters), block_upstream)
                     rows_gradient.index_add_(0, indices, block_rows.view(-1, batch))
             if kernel_gradient is not None:
-                kernel_gradient = kernel_gradient.view(positions, features, filters)
+                kernel_gradient = kernel_gradient.transpose(1, 2).reshape(positions, features, filters)
             return kernel_gradient, rows_gradient, None, None, None
 
     return BlockProduct
