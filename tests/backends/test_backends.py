@@ -272,20 +272,25 @@ def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(data_format
         np.testing.assert_allclose(actual, wanted, err_msg=f"gradient w.r.t. {name}", **TOLERANCE)
 
 
+@pytest.mark.parametrize("groups", [1, 2])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
-def test_generic_sparse_product_equals_numpy_reference(data_format, monkeypatch):
-    """Implementation 3 with the `keras.ops` product that a backend without its own sparse
-    product takes (the default of `backend.SPARSE_PRODUCTS`), run on this backend."""
-    monkeypatch.delitem(backend.SPARSE_PRODUCTS, BACKEND, raising=False)
+@pytest.mark.parametrize("product", ["SparseProduct", "BatchRowsSparseProduct"])
+def test_keras_ops_sparse_products_equal_numpy_reference(product, data_format, groups, monkeypatch):
+    """Implementation 3 with each `keras.ops` block product (the default of
+    `backend.SPARSE_PRODUCTS` and TensorFlow's), run on this backend."""
+    product = getattr(backend.generic, product)
+    monkeypatch.setitem(backend.SPARSE_PRODUCTS, BACKEND, product)
     rng = np.random.default_rng(8)
-    x = rng.standard_normal((2,) + input_shape((6, 7), 3, data_format)).astype("float32")
-    layer = LocallyConnected2D(4, (3, 2), strides=(2, 1), padding="same", data_format=data_format, implementation=3)
+    x = rng.standard_normal((2,) + input_shape((6, 7), 4, data_format)).astype("float32")
+    layer = LocallyConnected2D(6, (3, 2), strides=(2, 1), padding="same", data_format=data_format, groups=groups,
+                               implementation=3)
     layer.build(x.shape)
-    assert type(layer._implementation._product) is backend.generic.SparseProduct
+    assert type(layer._implementation._product) is product
     kernel, bias = random_weights(layer, rng)
     y = forward(layer, x)
     probe = rng.standard_normal(y.shape).astype("float32")
-    expected, expected_gradients = reference(x, kernel, bias, (3, 2), (2, 1), "same", data_format, probe)
+    expected, expected_gradients = reference(x, kernel, bias, (3, 2), (2, 1), "same", data_format, probe,
+                                             groups=groups)
     np.testing.assert_allclose(y, expected, **TOLERANCE)
     for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):
         np.testing.assert_allclose(actual, wanted, err_msg=f"gradient w.r.t. {name}", **TOLERANCE)

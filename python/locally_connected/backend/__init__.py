@@ -14,8 +14,9 @@ from locally_connected.backend import generic, torch
 
 #: Implementation 3's block-sparse product, built from a plan: on PyTorch, eager, a loop over
 #: chunks of positions (bounded memory, no graph to trace); elsewhere one gathered block
-#: product that XLA and TensorFlow graphs compile whole.
-SPARSE_PRODUCTS = {"torch": torch.SparseProduct}
+#: product that XLA and TensorFlow graphs compile whole, on TensorFlow with the batch as the
+#: blocks' rows (0.62-0.92x the time of the default's order there, 0.83-1.50x on JAX).
+SPARSE_PRODUCTS = {"torch": torch.SparseProduct, "tensorflow": generic.BatchRowsSparseProduct}
 
 #: Whether implementation 1 computes channels_first inputs with the block product (3's)
 #: rather than the patches product, which transposes input, kernel and outputs to the

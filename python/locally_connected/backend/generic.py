@@ -1,4 +1,5 @@
-"""Backend-agnostic formulations, the default of every table in `backend`."""
+"""Backend-agnostic formulations in `keras.ops`: the default of every table in `backend`,
+and the ones a backend's entry picks among them."""
 
 from __future__ import annotations
 
@@ -30,7 +31,10 @@ class SparseProduct:
     matmul). The inputs are gathered with the batch innermost, `(features, batch)` per
     position, so that neither the product nor its gradient copies the gathered columns; the
     gradient gathers them again instead of keeping them, and adds the inputs' gradient back
-    with a segment sum."""
+    with a segment sum.
+
+    Each block multiplies as `kernel.T @ patches`, `(group filters, batch)` per position;
+    `BatchRowsSparseProduct` multiplies the same blocks the other way round."""
 
     traceable = True
 
@@ -42,6 +46,30 @@ class SparseProduct:
         # same table gathers forward and sums backward, as int32: Keras' OpenVINO segment_sum
         # refuses int64 segment ids.
         self._gather = np.where(taps >= 0, taps, plan.geometry.num_inputs).reshape(-1).astype(np.int32)
+
+    # The block product's layout, one method per operand.
+
+    def _blocks(self, kernel):
+        """`(groups, positions, group filters, features)`, from `(positions, features,
+        groups, group filters)`."""
+        return ops.transpose(kernel, (2, 0, 3, 1))
+
+    def _multiply(self, blocks, patches):
+        """The products of the blocks and their patches `(groups, positions, features,
+        batch)`: here `(groups, positions, group filters, batch)`."""
+        return ops.matmul(blocks, patches)
+
+    def _blocks_gradient(self, patches, upstream):
+        """The gradient of the blocks, in their layout, from the products' gradient."""
+        return ops.matmul(upstream, ops.transpose(patches, (0, 1, 3, 2)))
+
+    def _patches_gradient(self, blocks, upstream):
+        """The gradient of the patches, `(groups, positions, features, batch)`."""
+        return ops.matmul(ops.transpose(blocks, (0, 1, 3, 2)), upstream)
+
+    def _outputs(self, products):
+        """`(batch, positions, groups, group filters)` from the products."""
+        return ops.transpose(products, (3, 1, 0, 2))
 
     def __call__(self, inputs, kernel):
         """`(batch, positions, filters)` from the inputs and the per-position kernel."""
@@ -58,8 +86,7 @@ class SparseProduct:
             kernel = ops.transpose(kernel, (0, 2, 1, 3))
         else:
             x = ops.transpose(ops.reshape(inputs, (-1, inputs_count, groups, group_channels)), (2, 1, 3, 0))
-        # (groups, positions, group filters, features)
-        kernel = ops.transpose(ops.reshape(kernel, (positions, features, groups, group_filters)), (2, 0, 3, 1))
+        blocks = self._blocks(ops.reshape(kernel, (positions, features, groups, group_filters)))
 
         def gathered(x):  # -> (groups, positions, features, batch)
             if self._padded:
@@ -67,25 +94,51 @@ class SparseProduct:
             return ops.reshape(ops.take(x, self._gather, axis=1), (groups, positions, features, -1))
 
         @ops.custom_gradient
-        def product(x, kernel):
-            outputs = ops.matmul(kernel, gathered(x))  # (groups, positions, group filters, batch)
+        def product(x, blocks):
+            products = self._multiply(blocks, gathered(x))
 
             def grad(*args, upstream=None):
                 if upstream is None:
                     (upstream,) = args
-                kernel_gradient = ops.matmul(upstream, ops.transpose(gathered(x), (0, 1, 3, 2)))
+                blocks_gradient = self._blocks_gradient(gathered(x), upstream)
                 # (groups, positions * taps, group channels * batch): rows to add into the inputs.
-                rows = ops.matmul(ops.transpose(kernel, (0, 1, 3, 2)), upstream)
-                rows = ops.reshape(rows, (groups, positions * taps, -1))
+                rows = ops.reshape(self._patches_gradient(blocks, upstream), (groups, positions * taps, -1))
                 # Groups apart in each row (no copy for one group).
                 rows = rows[0] if groups == 1 else ops.transpose(rows, (1, 0, 2))
                 summed = ops.segment_sum(rows, self._gather, num_segments=inputs_count + 1)
                 if groups == 1:
                     summed = summed[:, None]
                 inputs_gradient = ops.transpose(summed[:inputs_count], (1, 0, 2))
-                return ops.reshape(inputs_gradient, ops.shape(x)), kernel_gradient
+                return ops.reshape(inputs_gradient, ops.shape(x)), blocks_gradient
 
-            return outputs, grad
+            return products, grad
 
-        outputs = product(x, kernel)
-        return ops.reshape(ops.transpose(outputs, (3, 1, 0, 2)), (-1, positions, plan.filters))
+        return ops.reshape(self._outputs(product(x, blocks)), (-1, positions, plan.filters))
+
+
+class BatchRowsSparseProduct(SparseProduct):
+    """The same product with each block multiplied as `patches.T @ kernel`, `(batch, group
+    filters)` per position: the kernel stays in its own `(features, group filters)` order
+    (for one group, not transposed at all), and the patches are transposed in the product.
+    Which of the two is faster is the compiler's: on TensorFlow this one, on XLA the other
+    (bench/results, docs/performance.md)."""
+
+    def _blocks(self, kernel):
+        """`(groups, positions, features, group filters)`."""
+        plan = self.plan
+        if plan.groups == 1:
+            return ops.reshape(kernel, (1, plan.geometry.num_outputs, plan.features, plan.group_filters))
+        return ops.transpose(kernel, (2, 0, 1, 3))
+
+    def _multiply(self, blocks, patches):
+        """`(groups, positions, batch, group filters)`."""
+        return ops.matmul(ops.transpose(patches, (0, 1, 3, 2)), blocks)
+
+    def _blocks_gradient(self, patches, upstream):
+        return ops.matmul(patches, upstream)
+
+    def _patches_gradient(self, blocks, upstream):
+        return ops.matmul(blocks, ops.transpose(upstream, (0, 1, 3, 2)))
+
+    def _outputs(self, products):
+        return ops.transpose(products, (2, 1, 0, 3))
