@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from locally_connected import LocallyConnected1D, LocallyConnected2D, LocallyConnected3D, set_dense_kernel_budget
+from locally_connected import layers as layers_module
+from locally_connected.implementations import choose_implementation
 
 import reference
 from helpers import fit_position_scale, input_shape, random_inputs, random_weights
@@ -318,7 +320,7 @@ def test_data_format_none_follows_keras_config():
 
 @pytest.mark.parametrize(
     "spatial, channels, filters, expected",
-    [((8, 8), 4, 8, 2), ((28, 28), 1, 8, 3), ((32, 32), 16, 32, 1), ((6,), 2, 3, 2)],
+    [((8, 8), 4, 8, 2), ((28, 28), 1, 8, 3), ((32, 32), 16, 32, 3), ((6,), 2, 3, 2)],
 )
 def test_auto_chooses_from_the_shapes_and_saves_its_choice(spatial, channels, filters, expected, tmp_path, rng):
     layer_class = LAYERS[len(spatial)]
@@ -337,17 +339,26 @@ def test_auto_chooses_from_the_shapes_and_saves_its_choice(spatial, channels, fi
     assert layer_class.from_config(config).resolved_implementation == other
 
 
-def test_auto_chooses_for_the_batch_the_layer_is_built_with():
-    """64x64x8 k3 F16 on TensorFlow: the patches product (1) at batch 16, the block product (3)
-    from batch 32, Keras' default, which "auto" assumes where the batch is not fixed."""
+def test_auto_chooses_for_the_batch_the_layer_is_built_with(monkeypatch):
+    """The cost model is told the batch of the first call, a fixed `batch_size`, or none (for
+    which it assumes 32, Keras' default); what it makes of it is the backend's
+    (tests/backends)."""
+    batches = []
+
+    def choose(plan, batch=None):
+        batches.append(batch)
+        return choose_implementation(plan, batch=batch)
+
+    monkeypatch.setattr(layers_module, "choose_implementation", choose)
     first_call = LocallyConnected2D(16, 3, implementation="auto")
     first_call(np.ones((16, 64, 64, 8), "float32"))
     fixed = LocallyConnected2D(16, 3, implementation="auto", batch_size=64)
     fixed.build((64, 64, 64, 8))
-    model = keras.Sequential([keras.Input((64, 64, 8)), LocallyConnected2D(16, 3, implementation="auto", name="lc")])
-    chosen = [first_call.resolved_implementation, fixed.resolved_implementation,
-              model.get_layer("lc").resolved_implementation]
-    assert chosen == [1, 3, 3]
+    keras.Sequential([keras.Input((64, 64, 8)), LocallyConnected2D(16, 3, implementation="auto", name="lc")])
+    assert batches == [16, 64, None]
+    plan = first_call._implementation.plan
+    assert choose_implementation(plan, backend="jax", batch=16) == 1
+    assert choose_implementation(plan, backend="jax", batch=None) == choose_implementation(plan, backend="jax", batch=32) == 3
 
 
 def test_auto_never_exceeds_the_dense_kernel_budget():

@@ -24,13 +24,12 @@ IMPLEMENTATIONS: dict[int, type[Implementation]] = {cls.number: cls for cls in (
 
 # The rule of "auto", calibrated by `make bench` on a 2-core CPU (bench/results/backends.md
 # and calibration.md; docs/performance.md says which measurement sets each bound). The block
-# product (3) multiplies patches it gathers with the batch innermost: it wins always with few
-# filters, and wherever its per-position products (features x filters of a group) are small
-# and either the batch fills their rows or a sample's patches are few; on JAX also with
-# channels_first inputs (which the patches product, 1, must transpose); on PyTorch everywhere,
-# where its chunks stay in cache. On TensorFlow the dense masked product (2) wins while its
-# matrix is small in absolute terms and not much larger than the real weights. Elsewhere the
-# patches product.
+# product (3) wins on PyTorch everywhere, where its chunks stay in cache, and on TensorFlow
+# everywhere but where the dense masked product (2) is small in absolute terms and not much
+# larger than the real weights. On JAX it wins always with few filters, and wherever its
+# per-position products (features x filters of a group) are small and either the batch fills
+# their rows or a sample's patches are few, and with channels_first inputs (which the patches
+# product, 1, must transpose); elsewhere the patches product.
 AUTO_DENSE_MAX_ENTRIES = 1_000_000
 AUTO_DENSE_MAX_RATIO = 12
 AUTO_SPARSE_MAX_FILTERS = 8
@@ -57,8 +56,8 @@ def choose_implementation(plan: Plan, backend: str | None = None, batch: int | N
     dense = DenseMasked.dense_entries(plan)
     budget_entries = dense_kernel_budget_bytes() // plan.itemsize
     small = dense <= min(budget_entries, AUTO_DENSE_MAX_ENTRIES) and dense <= AUTO_DENSE_MAX_RATIO * plan.connections
-    if backend == "tensorflow" and small:
-        return DenseMasked.number
+    if backend == "tensorflow":
+        return DenseMasked.number if small else Sparse.number
     few_patches = plan.geometry.num_outputs * plan.features <= AUTO_SPARSE_MAX_SAMPLE_PATCHES
     small_blocks = plan.group_filters * plan.features <= AUTO_SPARSE_MAX_BLOCK and (
         batch >= AUTO_SPARSE_MIN_BATCH or few_patches)

@@ -24,7 +24,7 @@ class Patches(Implementation):
     gathered onto the input first.
 
     Channels_first inputs take the block product (3's) where the backend runs it faster
-    (`backend.CHANNELS_FIRST_PATCHES_AS_BLOCKS`: PyTorch).
+    (`backend.CHANNELS_FIRST_PATCHES_AS_BLOCKS`: PyTorch and TensorFlow).
     """
 
     number = 1
