@@ -53,10 +53,11 @@ def choose_implementation(plan: Plan, backend: str | None = None, batch: int | N
     batch = AUTO_DEFAULT_BATCH if batch is None else batch
     if backend == "torch":
         return Sparse.number
-    dense = DenseMasked.dense_entries(plan)
-    budget_entries = dense_kernel_budget_bytes() // plan.itemsize
-    small = dense <= min(budget_entries, AUTO_DENSE_MAX_ENTRIES) and dense <= AUTO_DENSE_MAX_RATIO * plan.connections
     if backend == "tensorflow":
+        dense = DenseMasked.dense_entries(plan)
+        budget_entries = dense_kernel_budget_bytes() // plan.itemsize
+        small = dense <= min(budget_entries, AUTO_DENSE_MAX_ENTRIES) and (
+            dense <= AUTO_DENSE_MAX_RATIO * plan.connections)
         return DenseMasked.number if small else Sparse.number
     few_patches = plan.geometry.num_outputs * plan.features <= AUTO_SPARSE_MAX_SAMPLE_PATCHES
     small_blocks = plan.group_filters * plan.features <= AUTO_SPARSE_MAX_BLOCK and (
