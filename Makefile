@@ -228,12 +228,14 @@ demo: install
 # Last, the batched matmul alone under JAX and PyTorch: the most any backend's kernels allow.
 # Then, per Keras backend, ours against what that backend's users would otherwise write (flax's
 # ConvLocal on JAX, F.unfold + einsum on PyTorch), a Conv of the same shape and the batched
-# matmul alone, with each variant's peak memory on DeepFace's L4 layer; last, "auto" against
-# our fastest implementation on a grid of shapes beyond the cases.
+# matmul alone, with each variant's peak memory on DeepFace's L4 layer, and the same again with
+# glibc's malloc keeping freed memory; last, "auto" against our fastest implementation on a
+# grid of shapes beyond the cases.
 bench: install $(VENV_BACKENDS)/.bench-installed
 	cd bench && ../$(PY) run.py --config default && ../$(PY) run.py --config onednn \
 		&& ../$(PY) run.py --config tuned && ../$(PY_BACKENDS) ceiling_backends.py \
-		&& ../$(PY_BACKENDS) backends.py && ../$(PY_BACKENDS) calibrate.py
+		&& ../$(PY_BACKENDS) backends.py && ../$(PY_BACKENDS) backends.py --keep-freed-memory \
+		&& ../$(PY_BACKENDS) calibrate.py
 
 # The backends part on a CUDA machine (not CI's): its own venv with the CUDA builds of the
 # same versions (downloads of several GB), every backend on the GPU or the run stops, at most

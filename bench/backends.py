@@ -28,8 +28,14 @@ within `--time-limit` seconds and writes backends-gpu.csv/md (no memory column: 
 nothing of a GPU's memory). Writes bench/results/backends.csv and backends.md; a run of some
 backends keeps the other backends' rows of the existing csv (each backend is a run of its own).
 
+`--keep-freed-memory` runs each backend with glibc's malloc told to keep the memory it frees
+(`timing.KEEP_FREED_MEMORY`, a setting of the whole process, which the package leaves to its
+user): every backend takes its CPU buffers from malloc (TensorFlow too, unless its own pool is
+on), so every large temporary is otherwise page-faulted in again at every step. It writes
+backends-keep-memory.csv/md, with no memory column (the setting trades memory for time).
+
     python backends.py [--backends jax torch tensorflow] [--cases NAME ...] [--memory-cases NAME ...]
-                       [--repeats 5] [--gpu --time-limit 150]
+                       [--repeats 5] [--gpu --time-limit 150] [--keep-freed-memory]
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ import os
 import resource
 import subprocess
 import sys
+
+from timing import KEEP_FREED_MEMORY
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -365,7 +373,7 @@ def _ratio(numerator, denominator, values: list | None = None) -> str:
     return f"{numerator / denominator:.2f}x"
 
 
-def markdown(rows: list[dict], gpu: bool = False) -> str:
+def markdown(rows: list[dict], gpu: bool = False, environment: dict | None = None) -> str:
     from timing import machine
 
     table = {(r["backend"], r["case"], r["variant"]): r for r in rows}
@@ -375,6 +383,9 @@ def markdown(rows: list[dict], gpu: bool = False) -> str:
              "einsum; TensorFlow's (tf-keras) is in the TensorFlow tables. Conv: Conv1D/Conv2D of the "
              "same shape. Matmul: the case's batched matmul alone on ready-made patches (forward and "
              "both gradients).", ""]
+    if environment:
+        lines[0] += " Environment of every backend's process: " + " ".join(
+            f"`{k}={v}`" for k, v in environment.items()) + "."
     for backend in BACKENDS:
         cases = [c for (b, c, v) in table if b == backend and v == "conv"]
         if not cases:
@@ -479,6 +490,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--gpu", action="store_true", help="run on the GPU each backend sees, or stop")
     parser.add_argument("--time-limit", type=float, default=None, help="seconds per backend (timing stops there)")
+    parser.add_argument("--keep-freed-memory", action="store_true",
+                        help="run the backends with glibc's malloc keeping the memory it frees")
     parser.add_argument("--one-backend", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -492,10 +505,12 @@ def main() -> None:
         else:
             measure_backend(args.cases, args.repeats)
         return
-    memory_cases = [] if args.gpu else args.memory_cases
+    memory_cases = [] if args.gpu or args.keep_freed_memory else args.memory_cases
+    settings = KEEP_FREED_MEMORY if args.keep_freed_memory else {}
     rows = []
     for backend in args.backends:
-        environment = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+        environment = {k: v for k, v in os.environ.items() if k not in KEEP_FREED_MEMORY}
+        environment.update(settings, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
         flags = ["--gpu"] if args.gpu else []
         backend_rows, stderr, timed_out = run_child(
             __file__, ["--one-backend", "--repeats", str(args.repeats), "--cases", *args.cases, *flags], environment,
@@ -519,7 +534,7 @@ def main() -> None:
                     row["note"] = (row["note"] + "; " if row["note"] else "") + "memory run failed"
         rows += backend_rows
         print(f"{backend}: {len(backend_rows)} measurements", flush=True)
-    suffix = "-gpu" if args.gpu else ""
+    suffix = ("-gpu" if args.gpu else "") + ("-keep-memory" if args.keep_freed_memory else "")
     os.makedirs(RESULTS, exist_ok=True)
     rows = kept_rows(os.path.join(RESULTS, f"backends{suffix}.csv"), args.backends) + rows
     with open(os.path.join(RESULTS, f"backends{suffix}.csv"), "w", newline="") as file:
@@ -527,8 +542,8 @@ def main() -> None:
         writer.writeheader()
         writer.writerows(rows)
     with open(os.path.join(RESULTS, f"backends{suffix}.md"), "w") as file:
-        file.write(markdown(rows, args.gpu))
-    print(markdown(rows, args.gpu))
+        file.write(markdown(rows, args.gpu, settings))
+    print(markdown(rows, args.gpu, settings))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import sys
 import time
 
 from cases import CASES, skip_reason
-from timing import machine
+from timing import KEEP_FREED_MEMORY, machine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -37,7 +37,7 @@ CONTENDERS = [("ours", 1), ("ours", 2), ("ours", 3), ("ours", "auto"),
 CONFIGS = {
     "default": {"environment": {}, "jit": False, "contenders": CONTENDERS},
     "onednn": {"environment": {"TF_ENABLE_ONEDNN_OPTS": "1"}, "jit": False, "contenders": CONTENDERS},
-    "tuned": {"environment": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**40)},
+    "tuned": {"environment": KEEP_FREED_MEMORY,
               "jit": True, "contenders": [("ours", 1), ("ours", 2), ("ours", "auto")]},
 }
 _SET_BY_CONFIGS = {name for config in CONFIGS.values() for name in config["environment"]}

@@ -7,6 +7,11 @@ import platform
 import statistics
 import time
 
+#: glibc's malloc told to keep the memory it frees (no mmap per large block, no trimming), so
+#: that a step's large temporaries are not page-faulted in again at every step. glibc reads it
+#: at process start: it is the environment of a child process.
+KEEP_FREED_MEMORY = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**40)}
+
 
 def median_seconds(run, repeats: int, min_seconds: float = 2.0) -> float:
     """Median of `run()` over at least `repeats` runs and at least `min_seconds` (small cases
