@@ -49,7 +49,7 @@ import resource
 import subprocess
 import sys
 
-from timing import KEEP_FREED_MEMORY
+from timing import KEEP_FREED_MEMORY, child_environment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -462,6 +462,13 @@ def kept_rows(path: str, backends: list[str]) -> list[dict]:
     return rows
 
 
+def backend_environment(backend: str, keep_freed_memory: bool = False) -> dict:
+    """The environment of a backend's child process: the backend, and glibc's malloc keeping
+    freed memory only where asked (never inherited from the shell)."""
+    settings = KEEP_FREED_MEMORY if keep_freed_memory else {}
+    return child_environment({**settings, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}, KEEP_FREED_MEMORY)
+
+
 def run_child(script: str, arguments: list[str], environment: dict,
               timeout: float | None = None) -> tuple[list[dict], str, bool]:
     """Runs a bench script in a child process: its JSON rows, its stderr if it failed (never
@@ -509,8 +516,7 @@ def main() -> None:
     settings = KEEP_FREED_MEMORY if args.keep_freed_memory else {}
     rows = []
     for backend in args.backends:
-        environment = {k: v for k, v in os.environ.items() if k not in KEEP_FREED_MEMORY}
-        environment.update(settings, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+        environment = backend_environment(backend, args.keep_freed_memory)
         flags = ["--gpu"] if args.gpu else []
         backend_rows, stderr, timed_out = run_child(
             __file__, ["--one-backend", "--repeats", str(args.repeats), "--cases", *args.cases, *flags], environment,

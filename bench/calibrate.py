@@ -22,8 +22,17 @@ import json
 import os
 import sys
 
-from backends import BACKENDS, RESULTS, _case_arrays, _geomean, _keras_layer_step, _our_layer, kept_rows, run_child
-
+from backends import (
+    BACKENDS,
+    RESULTS,
+    _case_arrays,
+    _geomean,
+    _keras_layer_step,
+    _our_layer,
+    backend_environment,
+    kept_rows,
+    run_child,
+)
 from cases import _case
 
 INPUTS = [((16, 16), 4), ((28, 28), 1), ((32, 32), 4), ((24, 24), 16)]
@@ -96,7 +105,7 @@ def main() -> None:
         return
     rows = []
     for backend in args.backends:
-        environment = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+        environment = backend_environment(backend)
         backend_rows, stderr, _ = run_child(__file__, ["--one-backend", "--repeats", str(args.repeats)], environment)
         if stderr:
             print(stderr[-2000:], file=sys.stderr)

@@ -26,7 +26,7 @@ import sys
 import time
 
 from cases import CASES, skip_reason
-from timing import KEEP_FREED_MEMORY, machine
+from timing import KEEP_FREED_MEMORY, child_environment, machine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -44,9 +44,7 @@ _SET_BY_CONFIGS = {name for config in CONFIGS.values() for name in config["envir
 
 
 def _environment(config: str) -> dict:
-    environment = {k: v for k, v in os.environ.items() if k not in _SET_BY_CONFIGS}
-    environment.update(CONFIGS[config]["environment"])
-    return environment
+    return child_environment(CONFIGS[config]["environment"], _SET_BY_CONFIGS)
 
 
 def _run(config: str, *args: str) -> dict:

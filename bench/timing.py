@@ -13,6 +13,14 @@ import time
 KEEP_FREED_MEMORY = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**40)}
 
 
+def child_environment(settings: dict, unset) -> dict:
+    """This process's environment for a measuring child: without the variables `unset` (those
+    another configuration sets, so that none leaks in from the shell), with `settings`."""
+    environment = {k: v for k, v in os.environ.items() if k not in unset}
+    environment.update(settings)
+    return environment
+
+
 def median_seconds(run, repeats: int, min_seconds: float = 2.0) -> float:
     """Median of `run()` over at least `repeats` runs and at least `min_seconds` (small cases
     take milliseconds, so they get many runs). Warm it up first: the first run is timed too."""
