@@ -249,24 +249,43 @@ def test_auto_chooses_per_backend_and_batch(spatial, channels, filters, data_for
     assert layer.resolved_implementation == dict(zip(("tensorflow", "jax", "torch"), chosen))[BACKEND]
 
 
+#: The chunked block product's cases: Conv's arguments and every padding and fill, in 1D, 2D
+#: and 3D, with groups, strides and dilations.
+CHUNK_CASES = {
+    **CONV_ARGUMENTS,
+    "2d-same-grouped": (2, (7, 6), 4, 6, dict(kernel_size=3, padding="same", groups=2)),
+    "3d-same-strided-dilated": (3, (5, 6, 4), 2, 3, dict(kernel_size=(2, 3, 2), strides=(2, 1, 2),
+                                                          dilation_rate=(2, 1, 1), padding="same")),
+    "1d-explicit-strided": (1, (11,), 3, 2, dict(kernel_size=4, strides=3, padding=((3, 2),))),
+}
+
+
+@pytest.mark.parametrize("budget", [1, 3, 7])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
-def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(data_format, monkeypatch):
-    """PyTorch runs implementation 3 a chunk of positions at a time: with chunks of a few
-    positions (the last one short), forward and gradients are the reference's."""
+@pytest.mark.parametrize("case", list(CHUNK_CASES))
+def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_format, budget, monkeypatch):
+    """PyTorch runs implementation 3 a chunk of `budget` output positions at a time (one, or
+    runs across rows and planes, the last one short): forward and gradients are the
+    reference's."""
     if BACKEND != "torch":
         pytest.skip("the chunked block product is PyTorch's")
     from locally_connected.backend import torch as torch_backend
 
-    rng = np.random.default_rng(9)
-    x = rng.standard_normal((3,) + input_shape((7, 6), 4, data_format)).astype("float32")
-    layer = LocallyConnected2D(6, 3, padding="same", groups=2, data_format=data_format, implementation=3)
+    rank, spatial, channels, filters, arguments = CHUNK_CASES[case]
+    rng = np.random.default_rng(len(case) + budget)
+    x = rng.standard_normal((3,) + input_shape(spatial, channels, data_format)).astype("float32")
+    layer = LAYERS[rank](filters, data_format=data_format, implementation=3, **arguments)
     layer.build(x.shape)
-    # 7 * 6 = 42 positions; each gathers groups * features * batch = 2 * 18 * 3 floats.
-    monkeypatch.setattr(torch_backend, "CHUNK_BYTES", 5 * 2 * 18 * 3 * 4)
+    plan = layer._implementation.plan
+    monkeypatch.setattr(torch_backend, "CHUNK_BYTES", budget * plan.groups * plan.features * x.shape[0] * 4)
     kernel, bias = random_weights(layer, rng)
     y = forward(layer, x)
     probe = rng.standard_normal(y.shape).astype("float32")
-    expected, expected_gradients = reference(x, kernel, bias, (3, 3), (1, 1), "same", data_format, probe, groups=2)
+    expected, expected_gradients = reference(
+        x, kernel, bias, tuple(np.broadcast_to(arguments["kernel_size"], (rank,))),
+        tuple(np.broadcast_to(arguments.get("strides", 1), (rank,))), arguments["padding"], data_format, probe,
+        dilation_rate=arguments.get("dilation_rate"), groups=arguments.get("groups", 1),
+        weight_sharing=arguments.get("weight_sharing"))
     np.testing.assert_allclose(y, expected, **TOLERANCE)
     for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):
         np.testing.assert_allclose(actual, wanted, err_msg=f"gradient w.r.t. {name}", **TOLERANCE)
