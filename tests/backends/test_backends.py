@@ -150,6 +150,15 @@ CONV_ARGUMENTS = {
 }
 
 
+def reference_of_arguments(x, kernel, bias, rank, arguments, data_format, probe):
+    """The NumPy reference's output and gradients for a layer made with `arguments`."""
+    return reference(
+        x, kernel, bias, tuple(np.broadcast_to(arguments["kernel_size"], (rank,))),
+        tuple(np.broadcast_to(arguments.get("strides", 1), (rank,))), arguments["padding"], data_format, probe,
+        dilation_rate=arguments.get("dilation_rate"), groups=arguments.get("groups", 1),
+        weight_sharing=arguments.get("weight_sharing"))
+
+
 @pytest.mark.parametrize("implementation", [1, 2, 3])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("case", list(CONV_ARGUMENTS))
@@ -162,11 +171,7 @@ def test_conv_arguments_and_shared_kernels_equal_numpy_reference(case, data_form
     kernel, bias = random_weights(layer, rng)
     y = forward(layer, x)
     probe = rng.standard_normal(y.shape).astype("float32")
-    expected, expected_gradients = reference(
-        x, kernel, bias, tuple(np.broadcast_to(arguments["kernel_size"], (rank,))),
-        tuple(np.broadcast_to(arguments.get("strides", 1), (rank,))), arguments["padding"], data_format, probe,
-        dilation_rate=arguments.get("dilation_rate"), groups=arguments.get("groups", 1),
-        weight_sharing=arguments.get("weight_sharing"))
+    expected, expected_gradients = reference_of_arguments(x, kernel, bias, rank, arguments, data_format, probe)
     assert y.shape == expected.shape == tuple(layer.compute_output_shape(x.shape))
     np.testing.assert_allclose(y, expected, **TOLERANCE)
     for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):
@@ -281,11 +286,7 @@ def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_
     kernel, bias = random_weights(layer, rng)
     y = forward(layer, x)
     probe = rng.standard_normal(y.shape).astype("float32")
-    expected, expected_gradients = reference(
-        x, kernel, bias, tuple(np.broadcast_to(arguments["kernel_size"], (rank,))),
-        tuple(np.broadcast_to(arguments.get("strides", 1), (rank,))), arguments["padding"], data_format, probe,
-        dilation_rate=arguments.get("dilation_rate"), groups=arguments.get("groups", 1),
-        weight_sharing=arguments.get("weight_sharing"))
+    expected, expected_gradients = reference_of_arguments(x, kernel, bias, rank, arguments, data_format, probe)
     np.testing.assert_allclose(y, expected, **TOLERANCE)
     for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):
         np.testing.assert_allclose(actual, wanted, err_msg=f"gradient w.r.t. {name}", **TOLERANCE)
