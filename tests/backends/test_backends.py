@@ -150,14 +150,22 @@ CONV_ARGUMENTS = {
 }
 
 
-def reference_of_arguments(x, kernel, bias, rank, arguments, data_format, probe):
-    """The NumPy reference's output and gradients for a layer made with `arguments`."""
-    return reference(
+def assert_equals_reference(layer, x, rng, rank, arguments, data_format):
+    """`layer`, built for `x` with `arguments` and given random weights from `rng`: its
+    output's shape, output and gradients are the NumPy reference's."""
+    kernel, bias = random_weights(layer, rng)
+    y = forward(layer, x)
+    probe = rng.standard_normal(y.shape).astype("float32")
+    expected, expected_gradients = reference(
         x, kernel, bias, tuple(np.broadcast_to(arguments["kernel_size"], (rank,))),
         tuple(np.broadcast_to(arguments.get("strides", 1), (rank,))), arguments["padding"], data_format, probe,
         dilation_rate=arguments.get("dilation_rate"), groups=arguments.get("groups", 1),
         weight_sharing=arguments.get("weight_sharing"))
-
+    assert y.shape == expected.shape == tuple(layer.compute_output_shape(x.shape))
+    np.testing.assert_allclose(y, expected, **TOLERANCE)
+    for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):
+        assert actual.shape == wanted.shape, name
+        np.testing.assert_allclose(actual, wanted, err_msg=f"gradient w.r.t. {name}", **TOLERANCE)
 
 @pytest.mark.parametrize("implementation", [1, 2, 3])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
@@ -168,15 +176,7 @@ def test_conv_arguments_and_shared_kernels_equal_numpy_reference(case, data_form
     x = rng.standard_normal((2,) + input_shape(spatial, channels, data_format)).astype("float32")
     layer = LAYERS[rank](filters, data_format=data_format, implementation=implementation, **arguments)
     layer.build(x.shape)
-    kernel, bias = random_weights(layer, rng)
-    y = forward(layer, x)
-    probe = rng.standard_normal(y.shape).astype("float32")
-    expected, expected_gradients = reference_of_arguments(x, kernel, bias, rank, arguments, data_format, probe)
-    assert y.shape == expected.shape == tuple(layer.compute_output_shape(x.shape))
-    np.testing.assert_allclose(y, expected, **TOLERANCE)
-    for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):
-        assert actual.shape == wanted.shape, name
-        np.testing.assert_allclose(actual, wanted, err_msg=f"gradient w.r.t. {name}", **TOLERANCE)
+    assert_equals_reference(layer, x, rng, rank, arguments, data_format)
 
 
 @pytest.mark.parametrize("rank", [1, 2])
@@ -282,14 +282,8 @@ def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_
     layer = LAYERS[rank](filters, data_format=data_format, implementation=3, **arguments)
     layer.build(x.shape)
     plan = layer._implementation.plan
-    monkeypatch.setattr(torch_backend, "CHUNK_BYTES", budget * plan.groups * plan.features * x.shape[0] * 4)
-    kernel, bias = random_weights(layer, rng)
-    y = forward(layer, x)
-    probe = rng.standard_normal(y.shape).astype("float32")
-    expected, expected_gradients = reference_of_arguments(x, kernel, bias, rank, arguments, data_format, probe)
-    np.testing.assert_allclose(y, expected, **TOLERANCE)
-    for name, actual, wanted in zip(("input", "kernel", "bias"), gradients(layer, x, probe), expected_gradients):
-        np.testing.assert_allclose(actual, wanted, err_msg=f"gradient w.r.t. {name}", **TOLERANCE)
+    monkeypatch.setattr(torch_backend, "CHUNK_BYTES", budget * plan.groups * plan.features * x.shape[0] * x.itemsize)
+    assert_equals_reference(layer, x, rng, rank, arguments, data_format)
 
 
 @pytest.mark.parametrize("groups", [1, 2])
