@@ -238,6 +238,10 @@ def test_nan_and_inf_stay_local(implementation):
     ((55, 55), 16, 16, "channels_last", 64, (3, 3, 3)),
     ((55, 55), 16, 16, "channels_last", 16, (3, 1, 3)),
     ((32, 32), 16, 32, "channels_last", 64, (3, 1, 3)),
+    ((32, 32), 16, 32, "channels_last", 32, (3, 1, 3)),
+    ((24, 24), 16, 32, "channels_last", 16, (3, 3, 3)),
+    ((24, 24), 16, 32, "channels_last", None, (3, 3, 3)),
+    ((24, 24), 16, 32, "channels_last", 64, (3, 1, 3)),
     ((256,), 16, 32, "channels_last", 64, (3, 3, 3)),
     ((55, 55), 16, 16, "channels_first", 16, (3, 3, 3)),
     ((24, 24), 16, 32, "channels_first", None, (3, 3, 3)),
@@ -248,7 +252,8 @@ def test_auto_chooses_per_backend_and_batch(spatial, channels, filters, data_for
     default 32 when it has none): the block product (3) everywhere on PyTorch, and on
     TensorFlow but for small layers, where the dense one (2) wins; on JAX 3 with few filters,
     with small per-position products at batches of 32 and more or with few patches per sample,
-    and with channels_first inputs, else the patches product (1)."""
+    with somewhat larger products and fewer patches still at batches up to 32, and with
+    channels_first inputs, else the patches product (1)."""
     layer = LAYERS[len(spatial)](filters, 3, data_format=data_format, implementation="auto")
     layer.build((batch,) + input_shape(spatial, channels, data_format))
     assert layer.resolved_implementation == dict(zip(("tensorflow", "jax", "torch"), chosen))[BACKEND]

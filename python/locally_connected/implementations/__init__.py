@@ -28,8 +28,9 @@ IMPLEMENTATIONS: dict[int, type[Implementation]] = {cls.number: cls for cls in (
 # everywhere but where the dense masked product (2) is small in absolute terms and not much
 # larger than the real weights. On JAX it wins always with few filters, and wherever its
 # per-position products (features x filters of a group) are small and either the batch fills
-# their rows or a sample's patches are few, and with channels_first inputs (which the patches
-# product, 1, must transpose); elsewhere the patches product.
+# their rows or a sample's patches are few, where they are somewhat larger but a sample's
+# patches fewer still and the batch at most Keras' default, and with channels_first inputs
+# (which the patches product, 1, must transpose); elsewhere the patches product.
 AUTO_DENSE_MAX_ENTRIES = 1_000_000
 AUTO_DENSE_MAX_RATIO = 12
 AUTO_SPARSE_MAX_FILTERS = 8
@@ -37,6 +38,12 @@ AUTO_SPARSE_MAX_BLOCK = 80 * 32
 AUTO_SPARSE_MIN_BATCH = 32
 #: Below AUTO_SPARSE_MIN_BATCH: the most patch entries (positions x features) of one sample.
 AUTO_SPARSE_MAX_SAMPLE_PATCHES = 2**17
+#: Products up to this size still run 3 at batches up to AUTO_SPARSE_MIN_BATCH while a sample
+#: has at most AUTO_SPARSE_MAX_SAMPLE_PATCHES_LARGER_BLOCK patch entries: 24x24x16 F32 (144 x
+#: 32, 69.7k entries) runs 3 in 0.77x-0.80x the time of 1 on one CPU and 1.11x-1.15x on
+#: another; 32x32x16 F32 (129.6k) 1.41x-1.80x, and at batch 64 1 wins both.
+AUTO_SPARSE_MAX_LARGER_BLOCK = 144 * 32
+AUTO_SPARSE_MAX_SAMPLE_PATCHES_LARGER_BLOCK = 96 * 1024
 #: The batch "auto" chooses for when the layer is built without one: the default batch size
 #: of Keras' fit, evaluate and predict.
 AUTO_DEFAULT_BATCH = 32
@@ -59,10 +66,14 @@ def choose_implementation(plan: Plan, backend: str | None = None, batch: int | N
         small = dense <= min(budget_entries, AUTO_DENSE_MAX_ENTRIES) and (
             dense <= AUTO_DENSE_MAX_RATIO * plan.connections)
         return DenseMasked.number if small else Sparse.number
-    few_patches = plan.geometry.num_outputs * plan.features <= AUTO_SPARSE_MAX_SAMPLE_PATCHES
-    small_blocks = plan.group_filters * plan.features <= AUTO_SPARSE_MAX_BLOCK and (
-        batch >= AUTO_SPARSE_MIN_BATCH or few_patches)
-    if plan.filters <= AUTO_SPARSE_MAX_FILTERS or small_blocks or (backend == "jax" and plan.channels_first):
+    sample_patches = plan.geometry.num_outputs * plan.features
+    block = plan.group_filters * plan.features
+    small_blocks = block <= AUTO_SPARSE_MAX_BLOCK and (
+        batch >= AUTO_SPARSE_MIN_BATCH or sample_patches <= AUTO_SPARSE_MAX_SAMPLE_PATCHES)
+    larger_blocks = (block <= AUTO_SPARSE_MAX_LARGER_BLOCK and batch <= AUTO_SPARSE_MIN_BATCH
+                     and sample_patches <= AUTO_SPARSE_MAX_SAMPLE_PATCHES_LARGER_BLOCK)
+    if (plan.filters <= AUTO_SPARSE_MAX_FILTERS or small_blocks or larger_blocks
+            or (backend == "jax" and plan.channels_first)):
         return Sparse.number
     return Patches.number
 
