@@ -39,9 +39,8 @@ AUTO_SPARSE_MIN_BATCH = 32
 #: Below AUTO_SPARSE_MIN_BATCH: the most patch entries (positions x features) of one sample.
 AUTO_SPARSE_MAX_SAMPLE_PATCHES = 2**17
 #: Products up to this size still run 3 at batches up to AUTO_SPARSE_MIN_BATCH while a sample
-#: has at most AUTO_SPARSE_MAX_SAMPLE_PATCHES_LARGER_BLOCK patch entries: 24x24x16 F32 (144 x
-#: 32, 69.7k entries) runs 3 in 0.77x-0.80x the time of 1 on one CPU and 1.11x-1.15x on
-#: another; 32x32x16 F32 (129.6k) 1.41x-1.80x, and at batch 64 1 wins both.
+#: has at most AUTO_SPARSE_MAX_SAMPLE_PATCHES_LARGER_BLOCK patch entries: the bound the CPUs
+#: measured disagree on most (24x24x16 F32 inside it, 32x32x16 F32 outside).
 AUTO_SPARSE_MAX_LARGER_BLOCK = 144 * 32
 AUTO_SPARSE_MAX_SAMPLE_PATCHES_LARGER_BLOCK = 96 * 1024
 #: The batch "auto" chooses for when the layer is built without one: the default batch size
