@@ -270,12 +270,14 @@ CHUNK_CASES = {
 }
 
 
+@pytest.mark.parametrize("adds", ["by rows", "by taps"])
 @pytest.mark.parametrize("budget", [1, 3, 7])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("case", list(CHUNK_CASES))
-def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_format, budget, monkeypatch):
-    """PyTorch runs implementation 3 a chunk of `budget` output positions at a time (one, or
-    runs across rows and planes, the last one short): forward and gradients are the
+def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_format, budget, adds, monkeypatch):
+    """PyTorch runs implementation 3 a box of at most `budget` output positions at a time
+    (one position, parts of rows, whole rows or planes, the last one short), and adds the
+    inputs' gradient back row by row or tap by tap: forward and gradients are the
     reference's."""
     if BACKEND != "torch":
         pytest.skip("the chunked block product is PyTorch's")
@@ -288,6 +290,7 @@ def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_
     layer.build(x.shape)
     plan = layer._implementation.plan
     monkeypatch.setattr(torch_backend, "CHUNK_BYTES", budget * plan.groups * plan.features * x.shape[0] * x.itemsize)
+    monkeypatch.setattr(torch_backend, "TAP_ADD_MIN_ENTRIES", 1 if adds == "by taps" else 2**62)
     assert_equals_reference(layer, x, rng, rank, arguments, data_format)
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import math
+
+import numpy as np
 
 
 def tracing_for_export() -> bool:
@@ -36,29 +39,109 @@ def take(x, indices, axis: int):
     return torch.index_select(x, axis, torch.as_tensor(indices, device=x.device))
 
 
-#: The patches one step of implementation 3's product gathers at once: small enough that
+#: The patches one step of implementation 3's product copies at once: small enough that
 #: the product never holds more than a few MiB beyond its inputs, outputs and kernel, large
 #: enough that each step is a sizeable batched matmul.
 CHUNK_BYTES = 4 * 2**20
 
+#: The fewest entries of one tap's part of a box's input gradient for which the backward
+#: adds it with one strided `add_` per tap: below it, the taps' calls cost more than one
+#: `index_add_` of the box's rows (measured between 50k and 58k: docs/performance.md).
+TAP_ADD_MIN_ENTRIES = 54 * 1024
+
 
 class SparseProduct:
-    """Implementation 3's block-sparse product, block by block: a chunk of output positions
-    at a time gathers its patches (`(taps * group channels, batch)` per position and group)
-    and multiplies them with their kernel blocks. Forward and backward hold one chunk's
-    patches at a time, so that training memory is the inputs', outputs' and kernel's plus a
-    few MiB. torch.compile does not trace the chunk loop: compiled, the layer runs its
-    portable formulation."""
+    """Implementation 3's block-sparse product, a box of output positions at a time: each box
+    copies its patches (`(taps * group channels, batch)` per position and group) from one
+    strided view of the padded input, `(padded features, batch)`, and multiplies them with
+    their kernel blocks. A tap reads, across the output grid, a lattice of the padded input:
+    the view's strides are the output's strides and the taps' dilations, so the patches are
+    copied, not gathered by an index per entry. Forward and backward hold one box's patches at a time, so that training
+    memory is the inputs', outputs' and kernel's plus a few MiB. torch.compile does not trace
+    the box loop: compiled, the layer runs its portable formulation."""
 
     traceable = False
 
     def __init__(self, plan) -> None:
         self.plan = plan
-        positions, groups = plan.geometry.num_outputs, plan.groups
-        # (positions, groups, features): the input feature each kernel row reads, the zero
-        # input (the last) where it reads padding.
-        self._gather = constant(plan.kernel_rows[:, 0].reshape(positions, plan.features, groups).transpose(0, 2, 1))
+        geometry, rank = plan.geometry, plan.rank
+        self._output_size = geometry.output_size
+        padded_size = tuple(n + before + after for n, (before, after) in zip(geometry.input_size, geometry.pads))
+        source = _padded_sources(plan)
+        # Padding, wrapped or mirrored positions: the padded input is gathered from the
+        # inputs' rows and a zero row; without padding it is the inputs' rows themselves.
+        self._source = None if np.array_equal(source, np.arange(plan.input_features)) else constant(source)
+        # Strides in (padded features) rows of the padded input, whose features are ordered
+        # (padded positions, channels) for channels_last, (channels, padded positions) for
+        # channels_first: per output dimension, then of a box's patches past its positions.
+        position_rows = [math.prod(padded_size[d + 1:]) * (1 if plan.channels_first else plan.channels)
+                         for d in range(rank)]
+        self._output_strides = tuple(s * r for s, r in zip(geometry.strides, position_rows))
+        tap_strides = tuple(d * r for d, r in zip(geometry.dilation, position_rows))
+        groups, group_channels = plan.groups, plan.group_channels
+        if plan.channels_first:  # features (group channels, taps), as the kernel's rows
+            channel_rows = math.prod(padded_size)
+            self._patch_size = (groups, group_channels) + geometry.kernel_size
+            self._patch_strides = (group_channels * channel_rows, channel_rows) + tap_strides
+            self._tap_axes = tuple(range(2, 2 + rank))
+        else:  # features (taps, group channels)
+            self._patch_size = (groups,) + geometry.kernel_size + (group_channels,)
+            self._patch_strides = (group_channels,) + tap_strides + (1,)
+            self._tap_axes = tuple(range(1, 1 + rank))
+        # (positions, groups, features): the padded input's row each kernel row reads, for
+        # the backward's `index_add_` (the rows the view reads, laid out as the view).
+        lattice = np.lib.stride_tricks.as_strided(
+            np.arange(source.size, dtype=np.int64), self._output_size + self._patch_size,
+            [s * 8 for s in self._output_strides + self._patch_strides])
+        self._rows_read = constant(lattice.reshape(geometry.num_outputs, groups, plan.features).copy())
+        self._boxes = {}  # per box budget (in positions): the boxes, made at the first call
         self._function = _autograd_function()
+
+    def boxes(self, positions: int) -> tuple:
+        """Boxes of at most `positions` output positions (at least one), in order: runs of
+        whole rows (planes in 3D) of the output grid, or parts of one row where a row holds
+        more. Each is `(start, end, offset, size, strides)`: the flat positions `[start,
+        end)` and, in rows of the padded input, where the box's first position reads, the
+        box's shape and its strides."""
+        if positions not in self._boxes:
+            self._boxes[positions] = tuple(self._make_boxes(positions))
+        return self._boxes[positions]
+
+    def _make_boxes(self, positions: int):
+        output, rank = self._output_size, len(self._output_size)
+        # The outermost dimension along which runs of whole sub-grids fit `positions`.
+        depth = next(d for d in range(rank) if math.prod(output[d + 1:]) <= positions)
+        inner = math.prod(output[depth + 1:])
+        run = max(1, positions // inner)
+        for prefix in np.ndindex(*output[:depth]):
+            prefix_offset = sum(i * s for i, s in zip(prefix, self._output_strides))
+            prefix_start = int(np.ravel_multi_index(prefix + (0,) * (rank - depth), output))
+            for a in range(0, output[depth], run):
+                b = min(output[depth], a + run)
+                yield (prefix_start + a * inner, prefix_start + b * inner,
+                       prefix_offset + a * self._output_strides[depth],
+                       (b - a,) + output[depth + 1:], self._output_strides[depth:])
+
+    def patches_view(self, box, batch: int):
+        """`(size, strides, offset)` in entries of the padded input `(padded features,
+        batch)`: the view of a box's patches, `(*box, *patch, batch)`."""
+        _, _, offset, size, strides = box
+        return (size + self._patch_size + (batch,),
+                tuple(s * batch for s in strides + self._patch_strides) + (1,), offset * batch)
+
+    def tap_views(self, box, batch: int):
+        """Per tap, the index of its part of a box's patches `(*box, *patch, batch)` and the
+        `(size, strides, offset)` of the padded input's entries it reads: distinct entries,
+        as distinct positions read distinct rows through one tap."""
+        size, strides, offset = self.patches_view(box, batch)
+        tap_axes = [len(box[3]) + axis for axis in self._tap_axes]
+        kept = [axis for axis in range(len(size)) if axis not in tap_axes]
+        tap_size, tap_strides = [size[a] for a in kept], [strides[a] for a in kept]
+        for tap in np.ndindex(*self.plan.geometry.kernel_size):
+            index = [slice(None)] * len(size)
+            for k, axis in zip(tap, tap_axes):
+                index[axis] = k
+            yield tuple(index), (tap_size, tap_strides, offset + sum(k * strides[a] for k, a in zip(tap, tap_axes)))
 
     def __call__(self, inputs, kernel):
         import keras
@@ -67,67 +150,109 @@ class SparseProduct:
         plan = self.plan
         inputs, kernel = keras.ops.convert_to_tensor(inputs), keras.ops.convert_to_tensor(kernel)
         flat = torch.reshape(inputs, (-1, plan.input_features))
-        # (input features + 1, batch): a row per input feature, the last the zero input.
-        rows = torch.cat([flat, torch.zeros_like(flat[:, :1])], dim=1).T.contiguous()
+        if self._source is not None:  # the zero row the padding reads
+            flat = torch.cat([flat, torch.zeros_like(flat[:, :1])], dim=1)
+        rows = flat.T.contiguous()  # (input features [+ 1], batch)
         batch = max(1, rows.shape[1])
         chunk = max(1, CHUNK_BYTES // (plan.groups * plan.features * batch * rows.element_size()))
-        outputs = self._function.apply(kernel, rows, self._gather, plan.groups, chunk)
+        outputs = self._function.apply(kernel, rows, self, chunk)
         return outputs.permute(2, 0, 1)  # (batch, positions, filters)
+
+
+def _padded_sources(plan) -> np.ndarray:
+    """int64 `(padded features,)`: the input feature each feature of the padded input holds
+    (in the input's own flattening order), `input_features` (the zero row) for a zero."""
+    geometry, rank = plan.geometry, plan.rank
+    position = np.zeros((1,) * rank, dtype=np.int64)
+    inside = np.ones((1,) * rank, dtype=bool)
+    for d, n in enumerate(geometry.input_size):
+        held = geometry.padded_positions(d).reshape([-1 if e == d else 1 for e in range(rank)])
+        position, inside = position * n + held, inside & (held >= 0)
+    position = np.where(inside, position, -1).reshape(-1)
+    channel = np.arange(plan.channels)
+    if plan.channels_first:
+        source = channel[:, None] * geometry.num_inputs + position[None, :]
+        source = np.where(position[None, :] >= 0, source, plan.input_features)
+    else:
+        source = np.where(position[:, None] >= 0, position[:, None] * plan.channels + channel, plan.input_features)
+    return source.reshape(-1)
 
 
 @functools.cache
 def _autograd_function():
     """The autograd function, made when the first layer is built, so that importing this
-    module does not import PyTorch. Its backward gathers each chunk's patches again rather
-    than keeping them, and adds the inputs' gradient back with `index_add_`."""
+    module does not import PyTorch. Its backward copies each box's patches again rather than
+    keeping them, and adds the inputs' gradient back into the padded input, tap by tap with
+    strided `add_`s or row by row with `index_add_` (`TAP_ADD_MIN_ENTRIES`)."""
     import torch
 
-    def chunks(positions: int, size: int):
-        return ((start, min(positions, start + size)) for start in range(0, positions, size))
+    def box_patches(padded, box, product, batch, buffer):
+        """`(positions, features, batch)` of one box, copied into `buffer`."""
+        size, strides, offset = product.patches_view(box, batch)
+        patches = buffer[:math.prod(size)].view(size)
+        patches.copy_(padded.as_strided(size, strides, offset))
+        return patches.view(-1, product.plan.features, batch)
 
     class BlockProduct(torch.autograd.Function):
         @staticmethod
-        def forward(ctx, kernel, rows, gather, groups, chunk):
+        def forward(ctx, kernel, rows, product, chunk):
             positions, features, filters = kernel.shape
+            groups = product.plan.groups
             group_filters, batch = filters // groups, rows.shape[1]
+            padded = rows if product._source is None else rows.index_select(0, product._source)
             # (positions, groups, group filters, features): each block's rows, a view.
             blocks = kernel.view(positions, features, groups, group_filters).permute(0, 2, 3, 1)
             outputs = torch.empty(positions, groups, group_filters, batch, dtype=rows.dtype, device=rows.device)
-            for start, end in chunks(positions, chunk):
+            buffer = rows.new_empty(min(chunk, positions) * groups * features * batch)
+            for box in product.boxes(chunk):
+                start, end = box[0], box[1]
                 count = (end - start) * groups
-                patches = rows.index_select(0, gather[start:end].reshape(-1)).view(count, features, batch)
-                torch.bmm(blocks[start:end].reshape(count, group_filters, features), patches,
+                torch.bmm(blocks[start:end].reshape(count, group_filters, features),
+                          box_patches(padded, box, product, batch, buffer),
                           out=outputs[start:end].view(count, group_filters, batch))
-            ctx.save_for_backward(kernel, rows, gather)
-            ctx.groups, ctx.chunk = groups, chunk
+            ctx.save_for_backward(kernel, rows)
+            ctx.product, ctx.chunk = product, chunk
             return outputs.view(positions, filters, batch)
 
         @staticmethod
         def backward(ctx, upstream):
-            kernel, rows, gather = ctx.saved_tensors
+            kernel, rows = ctx.saved_tensors
+            product, chunk = ctx.product, ctx.chunk
             positions, features, filters = kernel.shape
-            groups, group_filters, batch = ctx.groups, filters // ctx.groups, rows.shape[1]
+            groups, batch = product.plan.groups, rows.shape[1]
+            group_filters = filters // groups
             upstream = upstream.contiguous().view(positions, groups, group_filters, batch)
             # (positions, groups, features, group filters): each block's transpose, a view.
             blocks = kernel.view(positions, features, groups, group_filters).permute(0, 2, 1, 3)
-            # The kernel gradient in the blocks' order, so that each chunk's product writes
+            padded = rows if product._source is None else rows.index_select(0, product._source)
+            # The kernel gradient in the blocks' order, so that each box's product writes
             # its part in place; for more than one group, reordered once at the end.
             kernel_gradient = torch.empty(positions, groups, features, group_filters, dtype=kernel.dtype,
                                           device=kernel.device) if ctx.needs_input_grad[0] else None
-            rows_gradient = torch.zeros_like(rows) if ctx.needs_input_grad[1] else None
-            for start, end in chunks(positions, ctx.chunk):
+            padded_gradient = torch.zeros_like(padded) if ctx.needs_input_grad[1] else None
+            buffer = rows.new_empty(min(chunk, positions) * groups * features * batch)
+            for box in product.boxes(chunk):
+                start, end = box[0], box[1]
                 count = (end - start) * groups
-                indices = gather[start:end].reshape(-1)
                 block_upstream = upstream[start:end].reshape(count, group_filters, batch)
                 if kernel_gradient is not None:
-                    patches = rows.index_select(0, indices).view(count, features, batch)
-                    torch.bmm(patches, block_upstream.transpose(1, 2),
+                    torch.bmm(box_patches(padded, box, product, batch, buffer), block_upstream.transpose(1, 2),
                               out=kernel_gradient[start:end].view(count, features, group_filters))
-                if rows_gradient is not None:
-                    block_rows = torch.bmm(blocks[start:end].reshape(count, features, group_filters), block_upstream)
-                    rows_gradient.index_add_(0, indices, block_rows.view(-1, batch))
+                if padded_gradient is None:
+                    continue
+                block_rows = torch.bmm(blocks[start:end].reshape(count, features, group_filters), block_upstream)
+                if count * product.plan.group_channels * batch < TAP_ADD_MIN_ENTRIES:
+                    indices = product._rows_read[start:end].reshape(-1)
+                    padded_gradient.index_add_(0, indices, block_rows.view(-1, batch))
+                    continue
+                per_tap = block_rows.view(product.patches_view(box, batch)[0])
+                for index, (size, strides, offset) in product.tap_views(box, batch):
+                    padded_gradient.as_strided(size, strides, offset).add_(per_tap[index])
             if kernel_gradient is not None:
                 kernel_gradient = kernel_gradient.transpose(1, 2).reshape(positions, features, filters)
-            return kernel_gradient, rows_gradient, None, None, None
+            rows_gradient = padded_gradient
+            if padded_gradient is not None and product._source is not None:
+                rows_gradient = torch.zeros_like(rows).index_add_(0, product._source, padded_gradient)
+            return kernel_gradient, rows_gradient, None, None
 
     return BlockProduct
