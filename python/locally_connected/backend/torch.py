@@ -56,9 +56,10 @@ class SparseProduct:
     strided view of the padded input, `(padded features, batch)`, and multiplies them with
     their kernel blocks. A tap reads, across the output grid, a lattice of the padded input:
     the view's strides are the output's strides and the taps' dilations, so the patches are
-    copied, not gathered by an index per entry. Forward and backward hold one box's patches at a time, so that training
-    memory is the inputs', outputs' and kernel's plus a few MiB. torch.compile does not trace
-    the box loop: compiled, the layer runs its portable formulation."""
+    copied, not gathered by an index per entry. Forward and backward hold one box's patches at
+    a time, so that training memory is the inputs', outputs' and kernel's plus a few MiB.
+    torch.compile does not trace the box loop: compiled, the layer runs its portable
+    formulation."""
 
     traceable = False
 
