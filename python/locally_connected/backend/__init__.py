@@ -20,7 +20,7 @@ SPARSE_PRODUCTS = {"torch": torch.SparseProduct, "tensorflow": generic.BatchRows
 
 #: Whether implementation 1 computes channels_first inputs with the block product (3's)
 #: rather than the patches product, which transposes input, kernel and outputs to the
-#: channels_last order at every step, while the block product gathers its patches from the
+#: channels_last order at every step, while the block product reads its patches from the
 #: input's own layout. On PyTorch each of those transposes is a copy, the step 1.1-1.5x the
 #: channels_last one; on TensorFlow the block product is faster than the patches product on
 #: every channels_first shape of the bench and its calibration.
