@@ -76,4 +76,7 @@ layer_reshape <- function(object, target_shape) {
 
 layer_flatten <- function(object) add_or_call(object, keras_module()$layers$Flatten())
 
-as_r_array <- function(tensor) reticulate::py_to_r(reticulate::r_to_py(tensor)$numpy())
+# Through Keras' own conversion: on PyTorch a layer's output requires grad, and `numpy()` refuses it.
+as_r_array <- function(tensor) {
+  reticulate::py_to_r(reticulate::import("keras", convert = FALSE)$ops$convert_to_numpy(tensor))
+}
