@@ -100,6 +100,23 @@ class Geometry:
             return np.pad(np.arange(n), pads, mode="constant", constant_values=-1)
         return np.pad(np.arange(n), pads, mode=self.fill)
 
+    @property
+    def padded_size(self) -> tuple[int, ...]:
+        """Per dimension, the size of the padded input."""
+        return tuple(n + before + after for n, (before, after) in zip(self.input_size, self.pads))
+
+    @functools.cached_property
+    def padded_inputs(self) -> np.ndarray:
+        """int64 `(prod(padded_size),)`: for every position of the padded input (row-major),
+        the flat input position it holds, -1 for a zero of the padding."""
+        rank = self.rank
+        flat = np.zeros((1,) * rank, dtype=np.int64)
+        inside = np.ones((1,) * rank, dtype=bool)
+        for d, n in enumerate(self.input_size):
+            position = self.padded_positions(d).reshape([-1 if e == d else 1 for e in range(rank)])
+            flat, inside = flat * n + position, inside & (position >= 0)
+        return np.where(inside, flat, -1).reshape(-1)
+
     @functools.cached_property
     def taps(self) -> np.ndarray:
         """int64 `(num_outputs, num_taps)`: flat input position read, -1 where it is a zero
@@ -108,18 +125,13 @@ class Geometry:
         Outputs and taps are both in row-major order of their spatial indices.
         """
         rank = self.rank
-        # Broadcast to (o_1, ..., o_r, k_1, ..., k_r).
-        flat = np.zeros((1,) * (2 * rank), dtype=np.int64)
-        inside = np.ones((1,) * (2 * rank), dtype=bool)
-        for d, (n, k, s, o, dilation) in enumerate(
-            zip(self.input_size, self.kernel_size, self.strides, self.output_size, self.dilation)
+        # The padded position each (o_1, ..., o_r, k_1, ..., k_r) reads, flattened row-major.
+        padded_flat = np.zeros((1,) * (2 * rank), dtype=np.int64)
+        for d, (k, s, o, dilation, size) in enumerate(
+            zip(self.kernel_size, self.strides, self.output_size, self.dilation, self.padded_size)
         ):
             padded = np.arange(o)[:, None] * s + np.arange(k)[None, :] * dilation
-            position = self.padded_positions(d)[padded]
             view = [1] * (2 * rank)
-            view[d], view[rank + d] = position.shape
-            position = position.reshape(view)
-            flat = flat * n + position
-            inside = inside & (position >= 0)
-        table = np.where(inside, flat, -1)
-        return table.reshape(self.num_outputs, self.num_taps)
+            view[d], view[rank + d] = padded.shape
+            padded_flat = padded_flat * size + padded.reshape(view)
+        return self.padded_inputs[padded_flat].reshape(self.num_outputs, self.num_taps)

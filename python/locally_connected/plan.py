@@ -107,6 +107,16 @@ class Plan:
         block = [i // w for i, w in zip(index, sharing)]
         return np.ravel_multi_index(block, self.blocks).astype(np.int64)
 
+    def input_feature(self, position: np.ndarray, channel: np.ndarray) -> np.ndarray:
+        """The input feature (in the input's own flattening order: channel-major for
+        channels_first, position-major for channels_last) of `channel` at flat input
+        `position`, broadcast; `input_features` (the zero input) where `position` is -1."""
+        if self.channels_first:
+            feature = channel * self.geometry.num_inputs + position
+        else:
+            feature = position * self.channels + channel
+        return np.where(position >= 0, feature, self.input_features)
+
     @functools.cached_property
     def kernel_rows(self) -> np.ndarray:
         """int64 `(positions * features * groups, 3)`: for every row of every position's
@@ -116,11 +126,9 @@ class Plan:
         geometry, groups, channels = self.geometry, self.groups, self.group_channels
         taps = geometry.taps[:, :, None, None]  # (positions, taps, 1, 1)
         channel = np.arange(channels)[None, None, :, None] + channels * np.arange(groups)[None, None, None, :]
-        if self.channels_first:  # input features channel-major; kernel rows (channel, tap)
-            row = channel * geometry.num_inputs + taps
-            row = np.where(taps >= 0, row, self.input_features).transpose(0, 2, 1, 3)
-        else:  # input features position-major; kernel rows (tap, channel)
-            row = np.where(taps >= 0, taps * self.channels + channel, self.input_features)
+        row = self.input_feature(taps, channel)
+        if self.channels_first:  # kernel rows (channel, tap)
+            row = row.transpose(0, 2, 1, 3)
         row = row.reshape(geometry.num_outputs, self.features, groups)
         output, _, group = np.indices(row.shape)
         return np.stack([row.ravel(), output.ravel(), group.ravel()], axis=1)

@@ -67,8 +67,11 @@ class SparseProduct:
         self.plan = plan
         geometry, rank = plan.geometry, plan.rank
         self._output_size = geometry.output_size
-        padded_size = tuple(n + before + after for n, (before, after) in zip(geometry.input_size, geometry.pads))
-        source = _padded_sources(plan)
+        padded_size = geometry.padded_size
+        # The input feature each feature of the padded input holds, the zero row for a zero.
+        position, channel = geometry.padded_inputs, np.arange(plan.channels)
+        source = (plan.input_feature(position[None, :], channel[:, None]) if plan.channels_first
+                  else plan.input_feature(position[:, None], channel[None, :])).reshape(-1)
         # Padding, wrapped or mirrored positions: the padded input is gathered from the
         # inputs' rows and a zero row; without padding it is the inputs' rows themselves.
         self._source = None if np.array_equal(source, np.arange(plan.input_features)) else constant(source)
@@ -158,25 +161,6 @@ class SparseProduct:
         chunk = max(1, CHUNK_BYTES // (plan.groups * plan.features * batch * rows.element_size()))
         outputs = self._function.apply(kernel, rows, self, chunk)
         return outputs.permute(2, 0, 1)  # (batch, positions, filters)
-
-
-def _padded_sources(plan) -> np.ndarray:
-    """int64 `(padded features,)`: the input feature each feature of the padded input holds
-    (in the input's own flattening order), `input_features` (the zero row) for a zero."""
-    geometry, rank = plan.geometry, plan.rank
-    position = np.zeros((1,) * rank, dtype=np.int64)
-    inside = np.ones((1,) * rank, dtype=bool)
-    for d, n in enumerate(geometry.input_size):
-        held = geometry.padded_positions(d).reshape([-1 if e == d else 1 for e in range(rank)])
-        position, inside = position * n + held, inside & (held >= 0)
-    position = np.where(inside, position, -1).reshape(-1)
-    channel = np.arange(plan.channels)
-    if plan.channels_first:
-        source = channel[:, None] * geometry.num_inputs + position[None, :]
-        source = np.where(position[None, :] >= 0, source, plan.input_features)
-    else:
-        source = np.where(position[:, None] >= 0, position[:, None] * plan.channels + channel, plan.input_features)
-    return source.reshape(-1)
 
 
 @functools.cache

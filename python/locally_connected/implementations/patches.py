@@ -44,7 +44,7 @@ class Patches(Implementation):
             # Per spatial axis of the input, the input position each padded position holds.
             axes = range(2, rank + 2) if plan.channels_first else range(1, rank + 1)
             self._fill = [(axis, backend.constant(geometry.padded_positions(d))) for d, axis in enumerate(axes)]
-            sizes = tuple(n + b + a for n, (b, a) in zip(geometry.input_size, geometry.pads))
+            sizes = geometry.padded_size
             zeros_before = zeros_total = (0,) * rank
         # Per dimension, the length of each stride phase of the (zero-)padded input.
         self._phase_lengths = tuple(-(-(n + total) // s) for n, total, s in zip(sizes, zeros_total, geometry.strides))
