@@ -195,27 +195,27 @@ def _autograd_function():
                 torch.bmm(blocks[start:end].reshape(count, group_filters, features),
                           box_patches(padded, box, product, batch, buffer),
                           out=outputs[start:end].view(count, group_filters, batch))
-            ctx.save_for_backward(kernel, rows)
-            ctx.product, ctx.chunk = product, chunk
+            # The padded input, not the inputs' rows: the backward reads it again.
+            ctx.save_for_backward(kernel, padded)
+            ctx.product, ctx.chunk, ctx.rows = product, chunk, rows.shape[0]
             return outputs.view(positions, filters, batch)
 
         @staticmethod
         def backward(ctx, upstream):
-            kernel, rows = ctx.saved_tensors
+            kernel, padded = ctx.saved_tensors
             product, chunk = ctx.product, ctx.chunk
             positions, features, filters = kernel.shape
-            groups, batch = product.plan.groups, rows.shape[1]
+            groups, batch = product.plan.groups, padded.shape[1]
             group_filters = filters // groups
             upstream = upstream.contiguous().view(positions, groups, group_filters, batch)
             # (positions, groups, features, group filters): each block's transpose, a view.
             blocks = kernel.view(positions, features, groups, group_filters).permute(0, 2, 1, 3)
-            padded = rows if product._source is None else rows.index_select(0, product._source)
             # The kernel gradient in the blocks' order, so that each box's product writes
             # its part in place; for more than one group, reordered once at the end.
             kernel_gradient = torch.empty(positions, groups, features, group_filters, dtype=kernel.dtype,
                                           device=kernel.device) if ctx.needs_input_grad[0] else None
             padded_gradient = torch.zeros_like(padded) if ctx.needs_input_grad[1] else None
-            buffer = rows.new_empty(min(chunk, positions) * groups * features * batch)
+            buffer = padded.new_empty(min(chunk, positions) * groups * features * batch)
             for box in product.boxes(chunk):
                 start, end = box[0], box[1]
                 count = (end - start) * groups
@@ -237,7 +237,7 @@ def _autograd_function():
                 kernel_gradient = kernel_gradient.transpose(1, 2).reshape(positions, features, filters)
             rows_gradient = padded_gradient
             if padded_gradient is not None and product._source is not None:
-                rows_gradient = torch.zeros_like(rows).index_add_(0, product._source, padded_gradient)
+                rows_gradient = padded.new_zeros(ctx.rows, batch).index_add_(0, product._source, padded_gradient)
             return kernel_gradient, rows_gradient, None, None
 
     return BlockProduct
