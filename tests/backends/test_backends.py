@@ -524,3 +524,52 @@ def test_torch_compiled_dense_implementation_keeps_non_finite_values_local():
         np.testing.assert_array_equal(check(y), check(expected), err_msg=check.__name__)
     finite = np.isfinite(expected)
     np.testing.assert_allclose(y[finite], expected[finite], **TOLERANCE)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch.compile is PyTorch's")
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_torch_implementation_1_runs_the_block_product_eager_and_a_traceable_product_compiled(monkeypatch, data_format):
+    """Eager, implementation 1 runs the chunked block product in both formats (faster on every
+    bench case); torch.compile, which does not trace its loop, gets the patches product for
+    channels_last inputs and the portable one for channels_first."""
+    import torch
+
+    from locally_connected.backend import torch as torch_backend
+    from locally_connected.implementations import GatheredPatches, Patches
+
+    calls = []
+
+    def spy(cls, method):
+        original = getattr(cls, method)
+
+        def counted(self, *args):
+            calls.append(cls.__name__)
+            return original(self, *args)
+        monkeypatch.setattr(cls, method, counted)
+
+    for cls, method in ((torch_backend.SparseProduct, "__call__"), (Patches, "patches"),
+                        (GatheredPatches, "__call__")):
+        spy(cls, method)
+    rng = np.random.default_rng(12)
+    layer = LocallyConnected2D(3, 3, padding="same", implementation=1, data_format=data_format)
+    shape = (2, 2, 7, 6) if data_format == "channels_first" else (2, 7, 6, 2)
+    x = rng.standard_normal(shape).astype("float32")
+    layer.build(shape)
+    kernel, bias = random_weights(layer, rng)
+    expected = reference(x, kernel, bias, (3, 3), (1, 1), "same", data_format)
+
+    eager = numpy(layer(x))
+    assert calls == ["SparseProduct"], calls
+    calls.clear()
+    torch._dynamo.reset()
+    compiled = numpy(torch.compile(layer.__call__)(torch.as_tensor(x)))
+    assert "SparseProduct" not in calls
+    assert ("Patches" if data_format == "channels_last" else "GatheredPatches") in calls, calls
+    for outputs in (eager, compiled):
+        np.testing.assert_allclose(outputs, expected, **TOLERANCE)
+
+    # A Conv (one kernel shared by all positions) keeps the patches product's one matmul.
+    calls.clear()
+    shared = LocallyConnected2D(3, 3, implementation=1, weight_sharing=8)
+    shared(x if data_format == "channels_last" else np.moveaxis(x, 1, -1))
+    assert calls == ["Patches"], calls

@@ -26,6 +26,13 @@ SPARSE_PRODUCTS = {"torch": torch.SparseProduct, "tensorflow": generic.BatchRows
 #: every channels_first shape of the bench and its calibration.
 CHANNELS_FIRST_PATCHES_AS_BLOCKS = {"torch": True, "tensorflow": True}
 
+#: Whether implementation 1 also computes channels_last inputs with the block product in calls
+#: that the backend's graph compiler does not trace. On PyTorch, eager, it is faster on every
+#: channels_last case of the bench (patches: one copy per tap and per transpose); torch.compile
+#: does not trace its loop, and there implementation 1 keeps its patches product, which it
+#: compiles.
+EAGER_PATCHES_AS_BLOCKS = {"torch": True}
+
 #: Whether the backend's own tracer is recording this call for an exported program.
 TRACING_FOR_EXPORT = {"torch": torch.tracing_for_export}
 
@@ -48,6 +55,12 @@ def sparse_product(plan):
 def patches_as_blocks(plan) -> bool:
     """Whether implementation 1 computes `plan` with the block product on the active backend."""
     return plan.channels_first and CHANNELS_FIRST_PATCHES_AS_BLOCKS.get(keras.backend.backend(), False)
+
+
+def eager_patches_as_blocks(plan) -> bool:
+    """Whether implementation 1 computes `plan` with the block product on the active backend
+    when its graph compiler is not tracing the call."""
+    return EAGER_PATCHES_AS_BLOCKS.get(keras.backend.backend(), False)
 
 
 def take(x, indices, axis: int):

@@ -24,7 +24,9 @@ class Patches(Implementation):
     gathered onto the input first.
 
     Channels_first inputs take the block product (3's) where the backend runs it faster
-    (`backend.CHANNELS_FIRST_PATCHES_AS_BLOCKS`: PyTorch and TensorFlow).
+    (`backend.CHANNELS_FIRST_PATCHES_AS_BLOCKS`: PyTorch and TensorFlow); on PyTorch,
+    channels_last inputs take it too in calls that torch.compile does not trace
+    (`backend.EAGER_PATCHES_AS_BLOCKS`).
     """
 
     number = 1
@@ -35,6 +37,9 @@ class Patches(Implementation):
         if self._blocks is not None:  # none of the patches' tables is needed
             self.traceable = self._blocks.traceable
             return
+        # A Conv (one kernel) keeps its one matmul over all positions.
+        eager_blocks = backend.eager_patches_as_blocks(plan) and plan.num_kernels > 1
+        self._eager_blocks = Sparse(plan) if eager_blocks else None
         geometry, rank = plan.geometry, plan.rank
         if geometry.fill == "constant":
             self._fill = None
@@ -72,6 +77,8 @@ class Patches(Implementation):
         plan = self.plan
         if self._blocks is not None:
             return self._blocks(inputs, kernel)
+        if self._eager_blocks is not None and not backend.compiling():
+            return self._eager_blocks(inputs, kernel)
         patches = self.patches(inputs)
         kernel = _kernel_in_patch_order(plan, kernel)
         one_kernel = plan.num_kernels == 1  # a Conv: one matmul over all positions
