@@ -137,3 +137,21 @@ def find_as_keras_builtin(api_name: str, layer_class: type) -> bool:
         return False
     names.setdefault(api_name, layer_class)
     return True
+
+
+def tensorflow_compiles_with_xla() -> bool:
+    """Whether TensorFlow is tracing this call into a function that XLA compiles:
+    `tf.function(jit_compile=True)`, which is what Keras' `jit_compile=True` is on TensorFlow.
+
+    TensorFlow has no public way to ask. Such a function is traced inside an XLA control-flow
+    context, which `tensorflow.python.ops.control_flow_util.GraphOrParentsInXlaContext` finds
+    (TensorFlow 2.16 to 2.21). Returns False on a TensorFlow without it: there XLA compiles
+    whichever product the layer chose outside XLA (the same function, possibly slower).
+    """
+    try:
+        from tensorflow.python.framework import ops
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:
+        return False
+    in_xla_context = getattr(control_flow_util, "GraphOrParentsInXlaContext", None)
+    return bool(in_xla_context(ops.get_default_graph())) if in_xla_context is not None else False

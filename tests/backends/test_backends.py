@@ -526,17 +526,31 @@ def test_torch_compiled_dense_implementation_keeps_non_finite_values_local():
     np.testing.assert_allclose(y[finite], expected[finite], **TOLERANCE)
 
 
-@pytest.mark.skipif(BACKEND != "torch", reason="torch.compile is PyTorch's")
-@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
-def test_torch_implementation_1_runs_the_block_product_eager_and_a_traceable_product_compiled(monkeypatch, data_format):
-    """Eager, implementation 1 runs the chunked block product in both formats (faster on every
-    bench case); torch.compile, which does not trace its loop, gets the patches product for
-    channels_last inputs and the portable one for channels_first."""
-    import torch
+def _compiled(function):
+    """`function` as the backend's compiler that the block product's rule checks for compiles it:
+    torch.compile on PyTorch, XLA on TensorFlow."""
+    if BACKEND == "torch":
+        import torch
 
-    from locally_connected.backend import torch as torch_backend
+        torch._dynamo.reset()
+        compiled = torch.compile(function)
+        return lambda x: compiled(torch.as_tensor(x))
+    import tensorflow as tf
+
+    return tf.function(function, jit_compile=True)
+
+
+@pytest.mark.skipif(BACKEND not in ("torch", "tensorflow"), reason="JAX runs each implementation's own product")
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_implementation_1_runs_the_block_product_where_faster_and_a_compilable_one_compiled(monkeypatch, data_format):
+    """Implementation 1 runs the block product in both formats where it is the faster one: on
+    PyTorch eager, on TensorFlow in graphs. Under torch.compile (which does not trace PyTorch's
+    block product) channels_last inputs get the patches product and channels_first ones the
+    portable product; under XLA channels_last inputs get the patches product (faster there on
+    some shapes) and channels_first ones still the block product."""
     from locally_connected.implementations import GatheredPatches, Patches
 
+    block_product = backend.SPARSE_PRODUCTS[BACKEND]
     calls = []
 
     def spy(cls, method):
@@ -547,9 +561,9 @@ def test_torch_implementation_1_runs_the_block_product_eager_and_a_traceable_pro
             return original(self, *args)
         monkeypatch.setattr(cls, method, counted)
 
-    for cls, method in ((torch_backend.SparseProduct, "__call__"), (Patches, "patches"),
-                        (GatheredPatches, "__call__")):
+    for cls, method in ((block_product, "__call__"), (Patches, "patches"), (GatheredPatches, "__call__")):
         spy(cls, method)
+    blocks, patches, portable = block_product.__name__, "Patches", "GatheredPatches"
     rng = np.random.default_rng(12)
     layer = LocallyConnected2D(3, 3, padding="same", implementation=1, data_format=data_format)
     shape = (2, 2, 7, 6) if data_format == "channels_first" else (2, 7, 6, 2)
@@ -558,18 +572,25 @@ def test_torch_implementation_1_runs_the_block_product_eager_and_a_traceable_pro
     kernel, bias = random_weights(layer, rng)
     expected = reference(x, kernel, bias, (3, 3), (1, 1), "same", data_format)
 
-    eager = numpy(layer(x))
-    assert calls == ["SparseProduct"], calls
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        run = tf.function(layer.__call__)
+    else:
+        run = layer
+    outputs = numpy(run(x))
+    assert calls == [blocks], calls
     calls.clear()
-    torch._dynamo.reset()
-    compiled = numpy(torch.compile(layer.__call__)(torch.as_tensor(x)))
-    assert "SparseProduct" not in calls
-    assert ("Patches" if data_format == "channels_last" else "GatheredPatches") in calls, calls
-    for outputs in (eager, compiled):
-        np.testing.assert_allclose(outputs, expected, **TOLERANCE)
+    compiled = numpy(_compiled(layer.__call__)(x))
+    if data_format == "channels_last":
+        assert calls == [patches], calls
+    else:
+        assert calls == ([portable] if BACKEND == "torch" else [blocks]), calls
+    for result in (outputs, compiled):
+        np.testing.assert_allclose(result, expected, **TOLERANCE)
 
     # A Conv (one kernel shared by all positions) keeps the patches product's one matmul.
     calls.clear()
     shared = LocallyConnected2D(3, 3, implementation=1, weight_sharing=8)
     shared(x if data_format == "channels_last" else np.moveaxis(x, 1, -1))
-    assert calls == ["Patches"], calls
+    assert calls == [patches], calls

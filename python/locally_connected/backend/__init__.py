@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keras
 
+from locally_connected import _keras_internals
 from locally_connected.backend import generic, torch
 
 #: Implementation 3's block-sparse product, built from a plan: on PyTorch, eager, a loop over
@@ -26,12 +27,17 @@ SPARSE_PRODUCTS = {"torch": torch.SparseProduct, "tensorflow": generic.BatchRows
 #: every channels_first shape of the bench and its calibration.
 CHANNELS_FIRST_PATCHES_AS_BLOCKS = {"torch": True, "tensorflow": True}
 
-#: Whether implementation 1 also computes channels_last inputs with the block product in calls
-#: that the backend's graph compiler does not trace. On PyTorch, eager, it is faster on every
-#: channels_last case of the bench (patches: one copy per tap and per transpose); torch.compile
-#: does not trace its loop, and there implementation 1 keeps its patches product, which it
-#: compiles.
-EAGER_PATCHES_AS_BLOCKS = {"torch": True}
+#: Per backend, whether implementation 1 computes channels_last inputs with the block product
+#: too, asked of the call being run or traced. On PyTorch, unless torch.compile traces it:
+#: eager, the block product is faster on every channels_last case of the bench (the patches
+#: product copies once per tap and per transpose there); torch.compile does not trace its loop
+#: and compiles the patches product. On TensorFlow, unless XLA compiles it: in graphs, with or
+#: without oneDNN, the block product is faster on every channels_last case; under XLA it is
+#: slower on four of them.
+CHANNELS_LAST_PATCHES_AS_BLOCKS = {
+    "torch": lambda: not torch.compiling(),
+    "tensorflow": lambda: not _keras_internals.tensorflow_compiles_with_xla(),
+}
 
 #: Whether the backend's own tracer is recording this call for an exported program.
 TRACING_FOR_EXPORT = {"torch": torch.tracing_for_export}
@@ -57,10 +63,16 @@ def patches_as_blocks(plan) -> bool:
     return plan.channels_first and CHANNELS_FIRST_PATCHES_AS_BLOCKS.get(keras.backend.backend(), False)
 
 
-def eager_patches_as_blocks(plan) -> bool:
-    """Whether implementation 1 computes `plan` with the block product on the active backend
-    when its graph compiler is not tracing the call."""
-    return EAGER_PATCHES_AS_BLOCKS.get(keras.backend.backend(), False)
+def channels_last_patches_as_blocks(plan) -> bool:
+    """Whether implementation 1 computes `plan`, channels_last, with the block product on the
+    active backend in the calls that `patches_as_blocks_in_this_call` allows."""
+    return not plan.channels_first and keras.backend.backend() in CHANNELS_LAST_PATCHES_AS_BLOCKS
+
+
+def patches_as_blocks_in_this_call() -> bool:
+    """Whether the call being run or traced computes implementation 1's channels_last inputs
+    with the block product (where `channels_last_patches_as_blocks`)."""
+    return CHANNELS_LAST_PATCHES_AS_BLOCKS[keras.backend.backend()]()
 
 
 def take(x, indices, axis: int):

@@ -24,9 +24,9 @@ class Patches(Implementation):
     gathered onto the input first.
 
     Channels_first inputs take the block product (3's) where the backend runs it faster
-    (`backend.CHANNELS_FIRST_PATCHES_AS_BLOCKS`: PyTorch and TensorFlow); on PyTorch,
-    channels_last inputs take it too in calls that torch.compile does not trace
-    (`backend.EAGER_PATCHES_AS_BLOCKS`).
+    (`backend.CHANNELS_FIRST_PATCHES_AS_BLOCKS`: PyTorch and TensorFlow); channels_last
+    inputs take it too in the calls where it is faster (`backend.CHANNELS_LAST_PATCHES_AS_BLOCKS`:
+    PyTorch unless torch.compile traces the call, TensorFlow unless XLA compiles it).
     """
 
     number = 1
@@ -38,8 +38,8 @@ class Patches(Implementation):
             self.traceable = self._blocks.traceable
             return
         # A Conv (one kernel) keeps its one matmul over all positions.
-        eager_blocks = backend.eager_patches_as_blocks(plan) and plan.num_kernels > 1
-        self._eager_blocks = Sparse(plan) if eager_blocks else None
+        blocks_in_some_calls = backend.channels_last_patches_as_blocks(plan) and plan.num_kernels > 1
+        self._channels_last_blocks = Sparse(plan) if blocks_in_some_calls else None
         geometry, rank = plan.geometry, plan.rank
         if geometry.fill == "constant":
             self._fill = None
@@ -77,8 +77,8 @@ class Patches(Implementation):
         plan = self.plan
         if self._blocks is not None:
             return self._blocks(inputs, kernel)
-        if self._eager_blocks is not None and not backend.compiling():
-            return self._eager_blocks(inputs, kernel)
+        if self._channels_last_blocks is not None and backend.patches_as_blocks_in_this_call():
+            return self._channels_last_blocks(inputs, kernel)
         patches = self.patches(inputs)
         kernel = _kernel_in_patch_order(plan, kernel)
         one_kernel = plan.num_kernels == 1  # a Conv: one matmul over all positions
