@@ -528,7 +528,11 @@ def test_torch_compiled_dense_implementation_keeps_non_finite_values_local():
 
 def _compiled(function):
     """`function` as the backend's compiler that the block product's rule checks for compiles it:
-    torch.compile on PyTorch, XLA on TensorFlow."""
+    torch.compile on PyTorch, XLA on TensorFlow and JAX."""
+    if BACKEND == "jax":
+        import jax
+
+        return jax.jit(function)
     if BACKEND == "torch":
         import torch
 
@@ -540,17 +544,18 @@ def _compiled(function):
     return tf.function(function, jit_compile=True)
 
 
-@pytest.mark.skipif(BACKEND not in ("torch", "tensorflow"), reason="JAX runs each implementation's own product")
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_implementation_1_runs_the_block_product_where_faster_and_a_compilable_one_compiled(monkeypatch, data_format):
-    """Implementation 1 runs the block product in both formats where it is the faster one: on
-    PyTorch eager, on TensorFlow in graphs. Under torch.compile (which does not trace PyTorch's
-    block product) channels_last inputs get the patches product and channels_first ones the
-    portable product; under XLA channels_last inputs get the patches product (faster there on
-    some shapes) and channels_first ones still the block product."""
+    """Implementation 1 runs the block product where it is the faster one: for channels_first
+    inputs on every backend, for channels_last ones on PyTorch eager and in TensorFlow graphs.
+    Under torch.compile (which does not trace PyTorch's block product) channels_last inputs get
+    the patches product and channels_first ones the portable product; under XLA channels_last
+    inputs get the patches product (faster there on some shapes) and channels_first ones still
+    the block product."""
+    from locally_connected.backend import generic
     from locally_connected.implementations import GatheredPatches, Patches
 
-    block_product = backend.SPARSE_PRODUCTS[BACKEND]
+    block_product = backend.SPARSE_PRODUCTS.get(BACKEND, generic.SparseProduct)
     calls = []
 
     def spy(cls, method):
@@ -579,7 +584,8 @@ def test_implementation_1_runs_the_block_product_where_faster_and_a_compilable_o
     else:
         run = layer
     outputs = numpy(run(x))
-    assert calls == [blocks], calls
+    eager_channels_last = patches if BACKEND == "jax" else blocks
+    assert calls == [blocks if data_format == "channels_first" else eager_channels_last], calls
     calls.clear()
     compiled = numpy(_compiled(layer.__call__)(x))
     if data_format == "channels_last":

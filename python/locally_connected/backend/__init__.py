@@ -23,9 +23,10 @@ SPARSE_PRODUCTS = {"torch": torch.SparseProduct, "tensorflow": generic.BatchRows
 #: rather than the patches product, which transposes input, kernel and outputs to the
 #: channels_last order at every step, while the block product reads its patches from the
 #: input's own layout. On PyTorch each of those transposes is a copy, the step 1.1-1.5x the
-#: channels_last one; on TensorFlow the block product is faster than the patches product on
-#: every channels_first shape of the bench and its calibration.
-CHANNELS_FIRST_PATCHES_AS_BLOCKS = {"torch": True, "tensorflow": True}
+#: channels_last one; on TensorFlow and JAX the block product is faster than the patches
+#: product on every channels_first shape of the bench and its calibration (JAX: 0.22x-0.92x
+#: of its time, on two hosts).
+CHANNELS_FIRST_PATCHES_AS_BLOCKS = {"torch": True, "tensorflow": True, "jax": True}
 
 #: Per backend, whether implementation 1 computes channels_last inputs with the block product
 #: too, asked of the call being run or traced. On PyTorch, unless torch.compile traces it:
