@@ -411,7 +411,7 @@ def markdown(rows: list[dict], gpu: bool = False, environment: dict | None = Non
             auto, peer, conv, matmul = (times.get(v) for v in ("ours auto", "peer", "conv", "matmul"))
             # The implementation auto runs, timed as its own variant: whether the rule chose the
             # fastest, apart from the spread between two layers that run one implementation.
-            choice = table[(backend, case, "ours auto")]["note"]
+            choice = table[(backend, case, "ours auto")]["note"] or ""
             chosen = times.get(f"ours {choice[1:]}") if choice.startswith("=") else None
             first, last = times.get("ours 1 other format"), times.get("ours 1")
             if data_formats[case] == "channels_first":
@@ -421,10 +421,12 @@ def markdown(rows: list[dict], gpu: bool = False, environment: dict | None = Non
                       _ratio(matmul, conv, matmul_ratios), _ratio(best, matmul, build_ratios),
                       _ratio(times.get("ours 1 native"), times.get("ours 1")), _ratio(first, last, format_ratios)]
             lines.append(f"| {case} | " + " | ".join(cells + ratios) + " |")
+        chosen_summary = (f" (the implementation it runs, timed as its own variant, within {max(chosen_ratios):.2f}x)"
+                          if chosen_ratios else "")
         summary = (f"Geometric means: our best / conv {_geomean(conv_ratios):.2f}x (matmul alone / conv "
                    f"{_geomean(matmul_ratios):.2f}x, our best / matmul alone {_geomean(build_ratios):.2f}x); "
-                   f"auto within {max(auto_ratios):.2f}x of our best on every case (the implementation it "
-                   f"runs, timed as its own variant, within {max(chosen_ratios):.2f}x); implementation 1 with "
+                   f"auto within {max(auto_ratios):.2f}x of our best on every case{chosen_summary}; "
+                   f"implementation 1 with "
                    f"channels_first inputs {min(format_ratios):.2f}x-{max(format_ratios):.2f}x its channels_last time")
         if speedups:
             summary = (f"Geometric means: auto vs peer {_geomean(speedups):.2f}x faster "
