@@ -75,8 +75,10 @@ def patches_as_blocks(plan) -> bool:
 
 def channels_last_patches_as_blocks(plan) -> bool:
     """Whether implementation 1 computes `plan`, channels_last, with the block product on the
-    active backend in the calls that `patches_as_blocks_in_this_call` allows."""
-    return not plan.channels_first and keras.backend.backend() in CHANNELS_LAST_PATCHES_AS_BLOCKS
+    active backend in the calls that `patches_as_blocks_in_this_call` allows. A layer with one
+    kernel (a Conv) keeps the patches product's one matmul over all positions."""
+    return (not plan.channels_first and plan.num_kernels > 1
+            and keras.backend.backend() in CHANNELS_LAST_PATCHES_AS_BLOCKS)
 
 
 def patches_as_blocks_in_this_call() -> bool:

@@ -37,9 +37,7 @@ class Patches(Implementation):
         if self._blocks is not None:  # none of the patches' tables is needed
             self.traceable = self._blocks.traceable
             return
-        # A Conv (one kernel) keeps its one matmul over all positions.
-        blocks_in_some_calls = backend.channels_last_patches_as_blocks(plan) and plan.num_kernels > 1
-        self._channels_last_blocks = Sparse(plan) if blocks_in_some_calls else None
+        self._channels_last_blocks = Sparse(plan) if backend.channels_last_patches_as_blocks(plan) else None
         geometry, rank = plan.geometry, plan.rank
         if geometry.fill == "constant":
             self._fill = None
