@@ -11,13 +11,14 @@ from __future__ import annotations
 import keras
 
 from locally_connected import _keras_internals
-from locally_connected.backend import generic, torch
+from locally_connected.backend import generic, tensorflow, torch
 
 #: Implementation 3's block-sparse product, built from a plan: on PyTorch, eager, a loop over
 #: chunks of positions (bounded memory, no graph to trace); elsewhere one gathered block
 #: product that XLA and TensorFlow graphs compile whole, on TensorFlow with the batch as the
-#: blocks' rows (0.62-0.92x the time of the default's order there, 0.83-1.50x on JAX).
-SPARSE_PRODUCTS = {"torch": torch.SparseProduct, "tensorflow": generic.BatchRowsSparseProduct}
+#: blocks' rows (0.62-0.92x the time of the default's order there, 0.83-1.50x on JAX) and its
+#: inputs' gradient summed by a sparse segment sum.
+SPARSE_PRODUCTS = {"torch": torch.SparseProduct, "tensorflow": tensorflow.SparseProduct}
 
 #: Whether implementation 1 computes channels_first inputs with the block product (3's)
 #: rather than the patches product, which transposes input, kernel and outputs to the

@@ -71,6 +71,12 @@ class SparseProduct:
         """`(batch, positions, groups, group filters)` from the products."""
         return ops.transpose(products, (3, 1, 0, 2))
 
+    def _sum_into_inputs(self, rows):
+        """`(inputs, ...)`: each input's sum of the rows `(positions * taps, ...)` of the
+        patches' gradient that read it."""
+        inputs_count = self.plan.geometry.num_inputs
+        return ops.segment_sum(rows, self._gather, num_segments=inputs_count + 1)[:inputs_count]
+
     def __call__(self, inputs, kernel):
         """`(batch, positions, filters)` from the inputs and the per-position kernel."""
         plan = self.plan
@@ -105,10 +111,10 @@ class SparseProduct:
                 rows = ops.reshape(self._patches_gradient(blocks, upstream), (groups, positions * taps, -1))
                 # Groups apart in each row (no copy for one group).
                 rows = rows[0] if groups == 1 else ops.transpose(rows, (1, 0, 2))
-                summed = ops.segment_sum(rows, self._gather, num_segments=inputs_count + 1)
+                summed = self._sum_into_inputs(rows)
                 if groups == 1:
                     summed = summed[:, None]
-                inputs_gradient = ops.transpose(summed[:inputs_count], (1, 0, 2))
+                inputs_gradient = ops.transpose(summed, (1, 0, 2))
                 return ops.reshape(inputs_gradient, ops.shape(x)), blocks_gradient
 
             return products, grad
