@@ -82,7 +82,10 @@ def _arrays(case: dict, seed: int = 0):
 
 
 def _keras_layer_step(layer, x_numpy, probe_numpy):
-    """A run of the training step of a Keras layer on the active backend."""
+    """A run of the training step of a Keras layer on the active backend: the forward, then the
+    gradients of the input and of every weight. The run returns the loss first: the step must
+    compute the layer's outputs, which a compiler would otherwise prune, as the gradients of
+    `sum(outputs * probe)` do not depend on them."""
     import keras
 
     backend = keras.backend.backend()
@@ -98,7 +101,7 @@ def _keras_layer_step(layer, x_numpy, probe_numpy):
             y, _ = layer.stateless_call(variables, [], x)
             return jnp.sum(y * probe)
 
-        step = jax.jit(jax.grad(loss, argnums=(0, 1)))
+        step = jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))
         return lambda: jax.block_until_ready(step(variables, x))
     if backend == "torch":
         import torch
@@ -111,9 +114,11 @@ def _keras_layer_step(layer, x_numpy, probe_numpy):
             x.grad = None
             for variable in layer.trainable_variables:
                 variable.value.grad = None
-            (layer(x) * probe).sum().backward()
+            loss = (layer(x) * probe).sum()
+            loss.backward()
             if x.is_cuda:
                 torch.cuda.synchronize()
+            return loss.detach()
 
         return run
     import tensorflow as tf
@@ -125,9 +130,10 @@ def _keras_layer_step(layer, x_numpy, probe_numpy):
         with tf.GradientTape() as tape:
             tape.watch(x)
             loss = tf.reduce_sum(layer(x) * probe)
-        # Sums of every gradient: all of them computed, one small copy to wait on (as
-        # block_until_ready on JAX).
-        return tf.stack([tf.reduce_sum(g) for g in tape.gradient(loss, [x] + list(layer.trainable_variables))])
+        # The loss and the sums of every gradient: all of them computed, one small copy to
+        # wait on (as block_until_ready on JAX).
+        gradients = tape.gradient(loss, [x] + list(layer.trainable_variables))
+        return tf.stack([loss] + [tf.reduce_sum(g) for g in gradients])
 
     return lambda: step(x).numpy()
 
@@ -149,7 +155,7 @@ def _flax_step(case: dict, x_numpy, probe_numpy):
         return jnp.moveaxis(y, -1, 1) if channels_first else y
 
     params = module.init(jax.random.PRNGKey(0), jnp.moveaxis(x, 1, -1) if channels_first else x)
-    step = jax.jit(jax.grad(lambda p, x: jnp.sum(forward(p, x) * probe), argnums=(0, 1)))
+    step = jax.jit(jax.value_and_grad(lambda p, x: jnp.sum(forward(p, x) * probe), argnums=(0, 1)))
     return lambda: jax.block_until_ready(step(params, x))
 
 

@@ -35,8 +35,9 @@ def _jax_runs(dense: np.ndarray, rng) -> tuple:
 
     dense = jnp.asarray(dense)
     matmul = jax.jit(lambda a: a @ a)
-    # Forward, patches gradient and kernel gradient, as a training step computes them.
-    gradients = jax.jit(jax.grad(lambda p, k: jnp.sum(jnp.matmul(p, k)), argnums=(0, 1)))
+    # Forward, patches gradient and kernel gradient, as a training step computes them (the
+    # loss is returned: the gradients of a sum do not need the product, which XLA would prune).
+    gradients = jax.jit(jax.value_and_grad(lambda p, k: jnp.sum(jnp.matmul(p, k)), argnums=(0, 1)))
 
     def matmul_alone(case: dict):
         patches, kernel = (jnp.asarray(t) for t in matmul_operands(case, rng))
