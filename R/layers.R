@@ -35,8 +35,8 @@
 #' @param implementation `1L`, `2L`, `3L` or `"auto"`. All compute the same function
 #'   from the same weights; they differ in speed and memory. `1`: patches and one
 #'   batched matrix product (the default; it runs `3`'s product where that is faster:
-#'   channels_first inputs, and channels_last ones on the PyTorch backend, uncompiled, and
-#'   on TensorFlow without XLA). `2`: one product with a dense,
+#'   channels_first inputs on the PyTorch and TensorFlow backends, and channels_last ones on
+#'   PyTorch, uncompiled, and on TensorFlow without XLA). `2`: one product with a dense,
 #'   mostly zero matrix (fast for small layers; refused with an error when that matrix
 #'   would exceed the budget). `3`: a block-sparse product that keeps no
 #'   patches (the least training memory). `"auto"`: chosen from the shapes, the

@@ -389,8 +389,8 @@ _ARGUMENTS_DOC = """
         kernel_regularizer, bias_regularizer, activity_regularizer: regularizers or None.
         kernel_constraint, bias_constraint: constraints or None.
         implementation: 1 (patches and one batched matmul over positions; 3's product where
-            that is faster: channels_first inputs, and on PyTorch, eager, and in TensorFlow
-            graphs channels_last ones too), 2 (one matmul
+            that is faster: channels_first inputs on PyTorch and TensorFlow, channels_last
+            ones on PyTorch eager and in TensorFlow graphs), 2 (one matmul
             with a dense masked kernel; refused over `set_dense_kernel_budget()`), 3 (a
             block-sparse product that keeps no patches: the least memory), or `"auto"`
             (chosen at build from the shapes, the batch size the layer is built with, 32

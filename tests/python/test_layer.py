@@ -356,8 +356,11 @@ def test_auto_chooses_for_the_batch_the_layer_is_built_with(monkeypatch):
     fixed.build((64, 64, 64, 8))
     keras.Sequential([keras.Input((64, 64, 8)), LocallyConnected2D(16, 3, implementation="auto", name="lc")])
     assert batches == [16, 64, None]
-    plan = first_call._implementation.plan
-    assert choose_implementation(plan, backend="jax", batch=16) == 1
+    # JAX's block product is chosen for channels_first inputs while the batch's patches are few.
+    channels_first = LocallyConnected2D(16, 3, data_format="channels_first")
+    channels_first.build((None, 4, 32, 32))
+    plan = channels_first._implementation.plan
+    assert choose_implementation(plan, backend="jax", batch=64) == 1
     for_batch_32 = choose_implementation(plan, backend="jax", batch=32)
     assert choose_implementation(plan, backend="jax", batch=None) == for_batch_32 == 3
 

@@ -24,10 +24,11 @@ SPARSE_PRODUCTS = {"torch": torch.SparseProduct, "tensorflow": tensorflow.Sparse
 #: rather than the patches product, which transposes input, kernel and outputs to the
 #: channels_last order at every step, while the block product reads its patches from the
 #: input's own layout. On PyTorch each of those transposes is a copy, the step 1.1-1.5x the
-#: channels_last one; on TensorFlow and JAX the block product is faster than the patches
-#: product on every channels_first shape of the bench and its calibration (JAX: 0.22x-0.92x
-#: of its time, on two hosts).
-CHANNELS_FIRST_PATCHES_AS_BLOCKS = {"torch": True, "tensorflow": True, "jax": True}
+#: channels_last one; on TensorFlow the block product is the faster on the bench's shapes. Not
+#: on JAX, whose block product recomputes its gather in the backward: its training step is the
+#: faster only while the batch's patches are few (0.74x-0.89x of the patches product's time on
+#: 32x32x4 at batch 32, 2.2x at batch 64), where "auto" chooses it (3).
+CHANNELS_FIRST_PATCHES_AS_BLOCKS = {"torch": True, "tensorflow": True}
 
 #: The same for a layer with one kernel (a Conv: `weight_sharing` over the whole output), where
 #: the patches product is one matmul over all positions: only on PyTorch, whose transposes are

@@ -24,7 +24,7 @@ class Patches(Implementation):
     gathered onto the input first.
 
     Channels_first inputs take the block product (3's) where the backend runs it faster
-    (`backend.CHANNELS_FIRST_PATCHES_AS_BLOCKS`: PyTorch, TensorFlow and JAX); channels_last
+    (`backend.CHANNELS_FIRST_PATCHES_AS_BLOCKS`: PyTorch and TensorFlow); channels_last
     inputs take it too in the calls where it is faster (`backend.CHANNELS_LAST_PATCHES_AS_BLOCKS`:
     PyTorch unless torch.compile traces the call, TensorFlow unless XLA compiles it).
     """
