@@ -268,15 +268,16 @@ CHUNK_CASES = {
 }
 
 
-@pytest.mark.parametrize("adds", ["by rows", "by taps"])
+@pytest.mark.parametrize("adds", ["by rows, serial transposes", "by taps, parallel transposes"])
 @pytest.mark.parametrize("budget", [1, 3, 7])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("case", list(CHUNK_CASES))
 def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_format, budget, adds, monkeypatch):
     """PyTorch runs implementation 3 a box of at most `budget` output positions at a time
-    (one position, parts of rows, whole rows or planes, the last one short), and adds the
-    inputs' gradient back row by row or tap by tap: forward and gradients are the
-    reference's."""
+    (one position, parts of rows, whole rows or planes, the last one short), adds the
+    inputs' gradient back row by row or tap by tap, and transposes the inputs and their
+    gradient with the 2-D copy or with the parallel ones of large batches (here in pieces of
+    one row): forward and gradients are the reference's."""
     if BACKEND != "torch":
         pytest.skip("the chunked block product is PyTorch's")
     from locally_connected.backend import torch as torch_backend
@@ -288,8 +289,32 @@ def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_
     layer.build(x.shape)
     plan = layer._implementation.plan
     monkeypatch.setattr(torch_backend, "CHUNK_BYTES", budget * plan.groups * plan.features * x.shape[0] * x.itemsize)
-    monkeypatch.setattr(torch_backend, "TAP_ADD_MIN_ENTRIES", 1 if adds == "by taps" else 2**62)
+    by_taps = adds.startswith("by taps")
+    monkeypatch.setattr(torch_backend, "TAP_ADD_MIN_ENTRIES", 1 if by_taps else 2**62)
+    monkeypatch.setattr(torch_backend, "PARALLEL_TRANSPOSE_MIN_ENTRIES", 1 if by_taps else 2**62)
     assert_equals_reference(layer, x, rng, rank, arguments, data_format)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (64, 3025 * 16), (7, 2**16 + 1)])
+@pytest.mark.parametrize("zero_row", [False, True])
+def test_pytorch_block_product_transposes_exactly(shape, zero_row):
+    """The inputs as `(features [+ zero row], batch)` rows, and back, by whichever copy the
+    size takes (the parallel ones from 2^16 entries, `_flat` in pieces of 2^16)."""
+    if BACKEND != "torch":
+        pytest.skip("PyTorch's block product transposes")
+    import torch
+
+    from locally_connected.backend import torch as torch_backend
+
+    flat = torch.randn(shape)
+    rows = torch_backend._rows(flat, zero_row)
+    assert rows.is_contiguous() and rows.shape == (shape[1] + zero_row, shape[0])
+    torch.testing.assert_close(rows[:shape[1]], flat.T, rtol=0, atol=0)
+    if zero_row:
+        assert not rows[-1].any()
+    back = torch_backend._flat(rows[:shape[1]])
+    assert back.is_contiguous()
+    torch.testing.assert_close(back, flat, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("groups", [1, 2])
