@@ -295,6 +295,55 @@ def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_
     assert_equals_reference(layer, x, rng, rank, arguments, data_format)
 
 
+@pytest.mark.parametrize("budget", [1, 4, 7])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("case", list(CHUNK_CASES))
+def test_jax_block_product_in_many_chunks_equals_numpy_reference(case, data_format, budget, monkeypatch):
+    """JAX runs implementation 3 a chunk of `budget` output positions at a time, the last
+    chunk starting early enough to end at the last position (sharing positions with the one
+    before unless `budget` divides them): forward and gradients are the reference's."""
+    if BACKEND != "jax":
+        pytest.skip("the chunked block product is JAX's")
+    from locally_connected.backend import jax as jax_backend
+
+    rank, spatial, channels, filters, arguments = CHUNK_CASES[case]
+    rng = np.random.default_rng(len(case) + budget)
+    x = rng.standard_normal((3,) + input_shape(spatial, channels, data_format)).astype("float32")
+    layer = LAYERS[rank](filters, data_format=data_format, implementation=3, **arguments)
+    layer.build(x.shape)
+    plan = layer._implementation.plan
+    monkeypatch.setattr(jax_backend, "CHUNK_BYTES", budget * plan.groups * plan.features * x.shape[0] * x.itemsize)
+    assert_equals_reference(layer, x, rng, rank, arguments, data_format)
+
+
+def test_jax_block_product_inside_a_traced_branch():
+    """Implementation 3 inside a `lax.cond` branch under `jit`, with its gradient (implementation
+    2's guard against non-finite inputs is such a branch): its chunked product closes over no
+    array of the enclosing trace."""
+    if BACKEND != "jax":
+        pytest.skip("the chunked block product is JAX's")
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((2, 6, 5, 3)).astype("float32")
+    layer = LocallyConnected2D(4, 3, padding="same", implementation=3)
+    layer.build(x.shape)
+    kernel, bias = random_weights(layer, rng)
+    variables = [v.value for v in layer.trainable_variables]
+
+    def loss(variables, x):
+        def run(x):
+            return layer.stateless_call(variables, [], x)[0]
+
+        return jnp.sum(jax.lax.cond(jnp.all(jnp.isfinite(x)), run, lambda x: jnp.zeros_like(run(x)), x) ** 2)
+
+    value, (_, input_gradient) = jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))(variables, x)
+    expected = reference(x, kernel, bias, (3, 3), (1, 1), "same", "channels_last")
+    np.testing.assert_allclose(float(value), float(np.sum(expected.astype("float64") ** 2)), rtol=1e-5)
+    assert np.isfinite(np.asarray(input_gradient)).all() and np.abs(np.asarray(input_gradient)).sum() > 0
+
+
 @pytest.mark.parametrize("shape", [(3, 5), (64, 3025 * 16), (7, 2**16 + 1)])
 @pytest.mark.parametrize("zero_row", [False, True])
 def test_pytorch_block_product_transposes_exactly(shape, zero_row):

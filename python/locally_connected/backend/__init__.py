@@ -11,23 +11,24 @@ from __future__ import annotations
 import keras
 
 from locally_connected import _keras_internals
-from locally_connected.backend import generic, tensorflow, torch
+from locally_connected.backend import generic, jax, tensorflow, torch
 
 #: Implementation 3's block-sparse product, built from a plan: on PyTorch, eager, a loop over
-#: chunks of positions (bounded memory, no graph to trace); elsewhere one gathered block
-#: product that XLA and TensorFlow graphs compile whole, on TensorFlow with the batch as the
-#: blocks' rows (0.62-0.92x the time of the default's order there, 0.83-1.50x on JAX) and its
-#: inputs' gradient summed by a sparse segment sum.
-SPARSE_PRODUCTS = {"torch": torch.SparseProduct, "tensorflow": tensorflow.SparseProduct}
+#: boxes of positions (bounded memory, no graph to trace); on JAX a loop over chunks of
+#: positions that XLA compiles (bounded memory); elsewhere one gathered block product that
+#: TensorFlow graphs and XLA compile whole, on TensorFlow with the batch as the blocks' rows
+#: (0.62-0.92x the time of the default's order there) and its inputs' gradient summed by a
+#: sparse segment sum.
+SPARSE_PRODUCTS = {"torch": torch.SparseProduct, "tensorflow": tensorflow.SparseProduct, "jax": jax.SparseProduct}
 
 #: Whether implementation 1 computes channels_first inputs with the block product (3's)
 #: rather than the patches product, which transposes input, kernel and outputs to the
 #: channels_last order at every step, while the block product reads its patches from the
 #: input's own layout. On PyTorch each of those transposes is a copy, the step 1.1-1.5x the
 #: channels_last one; on TensorFlow the block product is the faster on the bench's shapes. Not
-#: on JAX, whose block product recomputes its gather in the backward: its training step is the
-#: faster only while the batch's patches are few (0.74x-0.89x of the patches product's time on
-#: 32x32x4 at batch 32, 2.2x at batch 64), where "auto" chooses it (3).
+#: on JAX, whose block product gathers each chunk's patches twice: over the patches product, its
+#: training step took 0.56x-1.13x of the time on the calibration's channels_first shapes with
+#: up to 36 features, but 1.08x-2.25x with 144 at batches 16 and 32; "auto" chooses (3 or 1).
 CHANNELS_FIRST_PATCHES_AS_BLOCKS = {"torch": True, "tensorflow": True}
 
 #: The same for a layer with one kernel (a Conv: `weight_sharing` over the whole output), where
