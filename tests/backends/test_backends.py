@@ -235,8 +235,10 @@ def test_nan_and_inf_stay_local(implementation):
     ((28, 28), 1, 32, "channels_last", 64, (3, 3, 3)),
     ((16, 16), 4, 16, "channels_last", 32, (3, 1, 3)),
     ((16, 16), 8, 16, "channels_last", 16, (3, 1, 3)),
-    ((64, 64), 8, 16, "channels_last", None, (3, 1, 3)),
-    ((55, 55), 16, 16, "channels_last", 64, (3, 1, 3)),
+    ((64, 64), 8, 16, "channels_last", None, (3, 3, 3)),
+    ((64, 64), 8, 16, "channels_last", 16, (3, 1, 3)),
+    ((55, 55), 16, 16, "channels_last", 64, (3, 3, 3)),
+    ((32, 32), 16, 32, "channels_last", 16, (3, 1, 3)),
     ((24, 24), 16, 4, "channels_last", 32, (3, 1, 3)),
     ((256,), 16, 32, "channels_last", 64, (3, 1, 3)),
     ((16, 16), 4, 16, "channels_first", None, (3, 3, 3)),
@@ -250,8 +252,9 @@ def test_auto_chooses_per_backend_and_batch(spatial, channels, filters, data_for
     """The cost model knows the backend and, on JAX, the batch the layer is built for (Keras'
     default 32 when it has none): the block product (3) everywhere on PyTorch, and on
     TensorFlow but for small layers, where the dense one (2) wins; on JAX 3 where a position's
-    product has at most 288 kernel entries, and for channels_first inputs while the batch's
-    patches have at most 2^20 entries, else the patches product (1)."""
+    product has at most 288 kernel entries, for channels_first inputs while the batch's
+    patches have at most 2^20 entries, and at batches of 32 and more where they have at least
+    2^22, else the patches product (1)."""
     layer = LAYERS[len(spatial)](filters, 3, data_format=data_format, implementation="auto")
     layer.build((batch,) + input_shape(spatial, channels, data_format))
     assert layer.resolved_implementation == dict(zip(("tensorflow", "jax", "torch"), chosen))[BACKEND]

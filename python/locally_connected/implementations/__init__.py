@@ -27,16 +27,22 @@ IMPLEMENTATIONS: dict[int, type[Implementation]] = {cls.number: cls for cls in (
 # whole training step: the forward, then every gradient. The block product (3) wins on PyTorch
 # everywhere, where its chunks stay in cache, and on TensorFlow everywhere but where the dense
 # masked product (2) is small in absolute terms and not much larger than the real weights. On
-# JAX, whose block product recomputes its gather in the backward while the patches product (1)
-# shares its patches between forward and backward, 3 wins where the per-position products
-# (features x filters of a group) are tiny, and with channels_first inputs (which 1 must
-# transpose) while the batch's patches are few; elsewhere 1.
+# JAX, where the block product runs in chunks of positions and gathers each chunk's patches
+# twice (forward and backward) while the patches product (1) builds them once for both, 3 wins
+# where the per-position products (features x filters of a group) are tiny, with
+# channels_first inputs (which 1 must transpose) while the batch's patches are few, and where
+# the batch's patches are many, at batches of 32 and more, as its chunks stay in cache;
+# elsewhere 1.
 AUTO_DENSE_MAX_ENTRIES = 1_000_000
 AUTO_DENSE_MAX_RATIO = 12
 AUTO_SPARSE_MAX_BLOCK = 288
 #: With channels_first inputs, the most patch entries (batch x positions x features) for which
 #: JAX's block product is chosen: 4 MiB of float32.
 AUTO_SPARSE_MAX_CHANNELS_FIRST_PATCHES = 2**20
+#: The fewest patch entries of a batch (16 MiB of float32) from which JAX's block product is
+#: chosen at batches of at least AUTO_SPARSE_MIN_BATCH.
+AUTO_SPARSE_MIN_PATCHES = 2**22
+AUTO_SPARSE_MIN_BATCH = 32
 #: The batch "auto" chooses for when the layer is built without one: the default batch size
 #: of Keras' fit, evaluate and predict.
 AUTO_DEFAULT_BATCH = 32
@@ -62,7 +68,8 @@ def choose_implementation(plan: Plan, backend: str | None = None, batch: int | N
     tiny_blocks = plan.group_filters * plan.features <= AUTO_SPARSE_MAX_BLOCK
     batch_patches = batch * plan.geometry.num_outputs * plan.features
     few_channels_first_patches = plan.channels_first and batch_patches <= AUTO_SPARSE_MAX_CHANNELS_FIRST_PATCHES
-    return Sparse.number if tiny_blocks or few_channels_first_patches else Patches.number
+    many_patches = batch >= AUTO_SPARSE_MIN_BATCH and batch_patches >= AUTO_SPARSE_MIN_PATCHES
+    return Sparse.number if tiny_blocks or few_channels_first_patches or many_patches else Patches.number
 
 
 __all__ = [
