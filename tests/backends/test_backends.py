@@ -285,17 +285,10 @@ def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_
         pytest.skip("the chunked block product is PyTorch's")
     from locally_connected.backend import torch as torch_backend
 
-    rank, spatial, channels, filters, arguments = CHUNK_CASES[case]
-    rng = np.random.default_rng(len(case) + budget)
-    x = rng.standard_normal((3,) + input_shape(spatial, channels, data_format)).astype("float32")
-    layer = LAYERS[rank](filters, data_format=data_format, implementation=3, **arguments)
-    layer.build(x.shape)
-    plan = layer._implementation.plan
-    monkeypatch.setattr(torch_backend, "CHUNK_BYTES", budget * plan.groups * plan.features * x.shape[0] * x.itemsize)
     by_taps = adds.startswith("by taps")
     monkeypatch.setattr(torch_backend, "TAP_ADD_MIN_ENTRIES", 1 if by_taps else 2**62)
     monkeypatch.setattr(torch_backend, "PARALLEL_TRANSPOSE_MIN_ENTRIES", 1 if by_taps else 2**62)
-    assert_equals_reference(layer, x, rng, rank, arguments, data_format)
+    assert_chunked_product_equals_reference(case, data_format, budget, torch_backend, monkeypatch)
 
 
 @pytest.mark.parametrize("budget", [1, 4, 7])
@@ -309,13 +302,19 @@ def test_jax_block_product_in_many_chunks_equals_numpy_reference(case, data_form
         pytest.skip("the chunked block product is JAX's")
     from locally_connected.backend import jax as jax_backend
 
+    assert_chunked_product_equals_reference(case, data_format, budget, jax_backend, monkeypatch)
+
+
+def assert_chunked_product_equals_reference(case, data_format, budget, backend_module, monkeypatch):
+    """Implementation 3 of `CHUNK_CASES[case]`, whose product in `backend_module` runs `budget`
+    output positions at a time: its output and gradients are the NumPy reference's."""
     rank, spatial, channels, filters, arguments = CHUNK_CASES[case]
     rng = np.random.default_rng(len(case) + budget)
     x = rng.standard_normal((3,) + input_shape(spatial, channels, data_format)).astype("float32")
     layer = LAYERS[rank](filters, data_format=data_format, implementation=3, **arguments)
     layer.build(x.shape)
     plan = layer._implementation.plan
-    monkeypatch.setattr(jax_backend, "CHUNK_BYTES", budget * plan.groups * plan.features * x.shape[0] * x.itemsize)
+    monkeypatch.setattr(backend_module, "CHUNK_BYTES", budget * plan.groups * plan.features * x.shape[0] * x.itemsize)
     assert_equals_reference(layer, x, rng, rank, arguments, data_format)
 
 
