@@ -71,6 +71,14 @@ class SparseProduct:
         """`(batch, positions, groups, group filters)` from the products."""
         return ops.transpose(products, (3, 1, 0, 2))
 
+    def _batch_innermost(self, inputs):
+        """`(groups, inputs, group channels, batch)`: the inputs, batch innermost."""
+        plan = self.plan
+        groups, group_channels, inputs_count = plan.groups, plan.group_channels, plan.geometry.num_inputs
+        if plan.channels_first:
+            return ops.transpose(ops.reshape(inputs, (-1, groups, group_channels, inputs_count)), (1, 3, 2, 0))
+        return ops.transpose(ops.reshape(inputs, (-1, inputs_count, groups, group_channels)), (2, 1, 3, 0))
+
     def _sum_into_inputs(self, rows):
         """`(inputs, ...)`: each input's sum of the rows `(positions * taps, ...)` of the
         patches' gradient that read it."""
@@ -82,16 +90,11 @@ class SparseProduct:
         plan = self.plan
         positions, groups, features = plan.geometry.num_outputs, plan.groups, plan.features
         taps, group_channels, group_filters = plan.geometry.num_taps, plan.group_channels, plan.group_filters
-        inputs_count = plan.geometry.num_inputs
-        # (groups, inputs, group channels, batch): the input, batch innermost.
+        x = self._batch_innermost(inputs)
         if plan.channels_first:
-            x = ops.reshape(inputs, (-1, groups, group_channels, inputs_count))
-            x = ops.transpose(x, (1, 3, 2, 0))
             # The kernel's (channels, taps) rows in the gathered (taps, channels) order.
             kernel = ops.reshape(kernel, (positions, group_channels, taps, plan.filters))
             kernel = ops.transpose(kernel, (0, 2, 1, 3))
-        else:
-            x = ops.transpose(ops.reshape(inputs, (-1, inputs_count, groups, group_channels)), (2, 1, 3, 0))
         blocks = self._blocks(ops.reshape(kernel, (positions, features, groups, group_filters)))
 
         def gathered(x):  # -> (groups, positions, features, batch)

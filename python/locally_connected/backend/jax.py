@@ -26,17 +26,11 @@ class SparseProduct(generic.SparseProduct):
         from keras import ops
 
         plan = self.plan
-        groups, group_channels, inputs_count = plan.groups, plan.group_channels, plan.geometry.num_inputs
-        # (groups, inputs, group channels, batch): the input, batch innermost.
-        if plan.channels_first:
-            x = ops.transpose(ops.reshape(inputs, (-1, groups, group_channels, inputs_count)), (1, 3, 2, 0))
-        else:
-            x = ops.transpose(ops.reshape(inputs, (-1, inputs_count, groups, group_channels)), (2, 1, 3, 0))
+        x = self._batch_innermost(inputs)
         if self._padded:  # the zero row the padding reads
             x = ops.concatenate([x, ops.zeros_like(x[:, :1])], axis=1)
         outputs = self._product(x.shape[-1], x.dtype.itemsize)(x, ops.convert_to_tensor(kernel))
-        # (groups, positions, group filters, batch) -> (batch, positions, filters)
-        return ops.reshape(ops.transpose(outputs, (3, 1, 0, 2)), (-1, plan.geometry.num_outputs, plan.filters))
+        return ops.reshape(self._outputs(outputs), (-1, plan.geometry.num_outputs, plan.filters))
 
     def _product(self, batch: int, itemsize: int):
         """The product of `(groups, inputs [+ 1], group channels, batch)` inputs and the
