@@ -291,6 +291,26 @@ def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_
     assert_chunked_product_equals_reference(case, data_format, budget, torch_backend, monkeypatch)
 
 
+def test_pytorch_block_product_keeps_boxes_of_a_few_batch_sizes(monkeypatch):
+    """One layer called with more batch sizes than it keeps boxes for (the oldest are dropped
+    and made again): every call's output and gradients are the NumPy reference's."""
+    if BACKEND != "torch":
+        pytest.skip("the chunked block product is PyTorch's")
+    from locally_connected.backend import torch as torch_backend
+
+    monkeypatch.setattr(torch_backend, "MAX_SCHEDULES", 2)
+    monkeypatch.setattr(torch_backend, "TAP_ADD_MIN_ENTRIES", 1)
+    rank, spatial, channels, filters, arguments = CHUNK_CASES["2d-same-grouped"]
+    layer = LAYERS[rank](filters, implementation=3, **arguments)
+    layer.build((None,) + input_shape(spatial, channels, "channels_last"))
+    rng = np.random.default_rng(5)
+    for batch in (1, 3, 2, 3, 1):
+        x = rng.standard_normal((batch,) + input_shape(spatial, channels, "channels_last")).astype("float32")
+        assert_equals_reference(layer, x, rng, rank, arguments, "channels_last")
+        schedules = layer._implementation._product._schedules
+        assert len(schedules) <= 2 and (batch, 4) in schedules
+
+
 @pytest.mark.parametrize("budget", [1, 4, 7])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("case", list(CHUNK_CASES))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,6 +44,24 @@ def take(x, indices, axis: int):
 #: the product never holds more than a few MiB beyond its inputs, outputs and kernel, large
 #: enough that each step is a sizeable batched matmul.
 CHUNK_BYTES = 4 * 2**20
+
+#: The batch sizes whose boxes a layer keeps (`SparseProduct.schedule`).
+MAX_SCHEDULES = 8
+
+
+class Box(NamedTuple):
+    """A box of implementation 3's product: its flat output positions `[start, end)`, its
+    blocks (`count`: positions x groups), the `(size, strides, offset)` of its patches'
+    view of the padded input `(padded features, batch)`, and per tap the views of its
+    part of the box's rows-gradient and of the padded input that part is added into; None
+    where the box's gradient is added row by row instead."""
+
+    start: int
+    end: int
+    count: int
+    patches: tuple
+    tap_adds: tuple | None
+
 
 #: The fewest entries of one tap's part of a box's input gradient for which the backward
 #: adds it with one strided `add_` per tap: below it, the taps' calls cost more than one
@@ -98,20 +117,28 @@ class SparseProduct:
             np.arange(source.size, dtype=np.int64), self._output_size + self._patch_size,
             [s * 8 for s in self._output_strides + self._patch_strides])
         self._rows_read = constant(lattice.reshape(geometry.num_outputs, groups, plan.features).copy())
-        self._boxes = {}  # per box budget (in positions): the boxes, made at the first call
+        self._schedules = {}  # per (batch, itemsize): the boxes, made at the first call
         self._function = _autograd_function()
 
-    def boxes(self, positions: int) -> tuple:
+    def schedule(self, batch: int, itemsize: int) -> tuple:
+        """The boxes of a batch, each a `Box` with every view it needs worked out, made at the
+        first call with that batch and kept, so that the loops over boxes only call PyTorch's
+        ops: working the views out at every call took 8-9% of the step on the bench's b16 L4
+        and channels_first cases."""
+        key = (batch, itemsize)
+        if key not in self._schedules:
+            if len(self._schedules) >= MAX_SCHEDULES:  # many batch sizes: keep the latest ones
+                self._schedules.pop(next(iter(self._schedules)))
+            budget = max(1, CHUNK_BYTES // (self.plan.groups * self.plan.features * batch * itemsize))
+            self._schedules[key] = tuple(self._box(box, batch) for box in self._make_boxes(budget))
+        return self._schedules[key]
+
+    def _make_boxes(self, positions: int):
         """Boxes of at most `positions` output positions (at least one), in order: runs of
         whole rows (planes in 3D) of the output grid, or parts of one row where a row holds
         more. Each is `(start, end, offset, size, strides)`: the flat positions `[start,
         end)` and, in rows of the padded input, where the box's first position reads, the
         box's shape and its strides."""
-        if positions not in self._boxes:
-            self._boxes[positions] = tuple(self._make_boxes(positions))
-        return self._boxes[positions]
-
-    def _make_boxes(self, positions: int):
         output, rank = self._output_size, len(self._output_size)
         # The outermost dimension along which runs of whole sub-grids fit `positions`.
         depth = next(d for d in range(rank) if math.prod(output[d + 1:]) <= positions)
@@ -126,26 +153,31 @@ class SparseProduct:
                        prefix_offset + a * self._output_strides[depth],
                        (b - a,) + output[depth + 1:], self._output_strides[depth:])
 
-    def patches_view(self, box, batch: int):
-        """`(size, strides, offset)` in entries of the padded input `(padded features,
-        batch)`: the view of a box's patches, `(*box, *patch, batch)`."""
-        _, _, offset, size, strides = box
-        return (size + self._patch_size + (batch,),
-                tuple(s * batch for s in strides + self._patch_strides) + (1,), offset * batch)
+    def _box(self, box, batch: int) -> Box:
+        start, end, offset, size, strides = box
+        patches = (size + self._patch_size + (batch,),
+                   tuple(s * batch for s in strides + self._patch_strides) + (1,), offset * batch)
+        count = (end - start) * self.plan.groups
+        tap_adds = None
+        if count * self.plan.group_channels * batch >= TAP_ADD_MIN_ENTRIES:
+            tap_adds = tuple(self._tap_adds(patches, len(size)))
+        return Box(start, end, count, patches, tap_adds)
 
-    def tap_views(self, box, batch: int):
-        """Per tap, the index of its part of a box's patches `(*box, *patch, batch)` and the
-        `(size, strides, offset)` of the padded input's entries it reads: distinct entries,
-        as distinct positions read distinct rows through one tap."""
-        size, strides, offset = self.patches_view(box, batch)
-        tap_axes = [len(box[3]) + axis for axis in self._tap_axes]
+    def _tap_adds(self, patches, box_rank: int):
+        """Per tap, where its part of a box's rows-gradient `(*box, *patch, batch)` (contiguous)
+        lies and where the padded input's entries it reads lie, both as `(size, strides,
+        offset)`: distinct entries, as distinct positions read distinct rows through one tap."""
+        size, strides, offset = patches
+        contiguous = [math.prod(size[a + 1:]) for a in range(len(size))]
+        tap_axes = [box_rank + axis for axis in self._tap_axes]
         kept = [axis for axis in range(len(size)) if axis not in tap_axes]
-        tap_size, tap_strides = [size[a] for a in kept], [strides[a] for a in kept]
+        tap_size = tuple(size[a] for a in kept)
         for tap in np.ndindex(*self.plan.geometry.kernel_size):
-            index = [slice(None)] * len(size)
-            for k, axis in zip(tap, tap_axes):
-                index[axis] = k
-            yield tuple(index), (tap_size, tap_strides, offset + sum(k * strides[a] for k, a in zip(tap, tap_axes)))
+            rows = (tap_size, tuple(contiguous[a] for a in kept),
+                    sum(k * contiguous[a] for k, a in zip(tap, tap_axes)))
+            padded = (tap_size, tuple(strides[a] for a in kept),
+                      offset + sum(k * strides[a] for k, a in zip(tap, tap_axes)))
+            yield rows, padded
 
     def __call__(self, inputs, kernel):
         import keras
@@ -154,9 +186,8 @@ class SparseProduct:
         plan = self.plan
         inputs, kernel = keras.ops.convert_to_tensor(inputs), keras.ops.convert_to_tensor(kernel)
         flat = torch.reshape(inputs, (-1, plan.input_features))
-        batch = max(1, flat.shape[0])
-        chunk = max(1, CHUNK_BYTES // (plan.groups * plan.features * batch * flat.element_size()))
-        outputs = self._function.apply(kernel, flat, self, chunk)
+        boxes = self.schedule(max(1, flat.shape[0]), flat.element_size())
+        outputs = self._function.apply(kernel, flat, self, boxes)
         return outputs.permute(2, 0, 1)  # (batch, positions, filters)
 
 
@@ -202,16 +233,19 @@ def _autograd_function():
     strided `add_`s or row by row with `index_add_` (`TAP_ADD_MIN_ENTRIES`)."""
     import torch
 
-    def box_patches(padded, box, product, batch, buffer):
+    def box_patches(padded, box, buffer, features, batch):
         """`(positions, features, batch)` of one box, copied into `buffer`."""
-        size, strides, offset = product.patches_view(box, batch)
+        size, strides, offset = box.patches
         patches = buffer[:math.prod(size)].view(size)
         patches.copy_(padded.as_strided(size, strides, offset))
-        return patches.view(-1, product.plan.features, batch)
+        return patches.view(-1, features, batch)
+
+    def buffer_for(like, boxes, features, batch):
+        return like.new_empty(max(box.count for box in boxes) * features * batch)
 
     class BlockProduct(torch.autograd.Function):
         @staticmethod
-        def forward(ctx, kernel, flat, product, chunk):
+        def forward(ctx, kernel, flat, product, boxes):
             positions, features, filters = kernel.shape
             groups = product.plan.groups
             group_filters, batch = filters // groups, flat.shape[0]
@@ -220,22 +254,20 @@ def _autograd_function():
             # (positions, groups, group filters, features): each block's rows, a view.
             blocks = kernel.view(positions, features, groups, group_filters).permute(0, 2, 3, 1)
             outputs = torch.empty(positions, groups, group_filters, batch, dtype=rows.dtype, device=rows.device)
-            buffer = rows.new_empty(min(chunk, positions) * groups * features * batch)
-            for box in product.boxes(chunk):
-                start, end = box[0], box[1]
-                count = (end - start) * groups
-                torch.bmm(blocks[start:end].reshape(count, group_filters, features),
-                          box_patches(padded, box, product, batch, buffer),
-                          out=outputs[start:end].view(count, group_filters, batch))
+            buffer = buffer_for(rows, boxes, features, batch)
+            for box in boxes:
+                torch.bmm(blocks[box.start:box.end].reshape(box.count, group_filters, features),
+                          box_patches(padded, box, buffer, features, batch),
+                          out=outputs[box.start:box.end].view(box.count, group_filters, batch))
             # The padded input, not the inputs' rows: the backward reads it again.
             ctx.save_for_backward(kernel, padded)
-            ctx.product, ctx.chunk, ctx.features = product, chunk, flat.shape[1]
+            ctx.product, ctx.boxes, ctx.features = product, boxes, flat.shape[1]
             return outputs.view(positions, filters, batch)
 
         @staticmethod
         def backward(ctx, upstream):
             kernel, padded = ctx.saved_tensors
-            product, chunk = ctx.product, ctx.chunk
+            product, boxes = ctx.product, ctx.boxes
             positions, features, filters = kernel.shape
             groups, batch = product.plan.groups, padded.shape[1]
             group_filters = filters // groups
@@ -247,24 +279,22 @@ def _autograd_function():
             kernel_gradient = torch.empty(positions, groups, features, group_filters, dtype=kernel.dtype,
                                           device=kernel.device) if ctx.needs_input_grad[0] else None
             padded_gradient = torch.zeros_like(padded) if ctx.needs_input_grad[1] else None
-            buffer = padded.new_empty(min(chunk, positions) * groups * features * batch)
-            for box in product.boxes(chunk):
-                start, end = box[0], box[1]
-                count = (end - start) * groups
-                block_upstream = upstream[start:end].reshape(count, group_filters, batch)
+            buffer = buffer_for(padded, boxes, features, batch)
+            for box in boxes:
+                block_upstream = upstream[box.start:box.end].reshape(box.count, group_filters, batch)
                 if kernel_gradient is not None:
-                    torch.bmm(box_patches(padded, box, product, batch, buffer), block_upstream.transpose(1, 2),
-                              out=kernel_gradient[start:end].view(count, features, group_filters))
+                    torch.bmm(box_patches(padded, box, buffer, features, batch), block_upstream.transpose(1, 2),
+                              out=kernel_gradient[box.start:box.end].view(box.count, features, group_filters))
                 if padded_gradient is None:
                     continue
-                block_rows = torch.bmm(blocks[start:end].reshape(count, features, group_filters), block_upstream)
-                if count * product.plan.group_channels * batch < TAP_ADD_MIN_ENTRIES:
-                    indices = product._rows_read[start:end].reshape(-1)
+                block_rows = torch.bmm(blocks[box.start:box.end].reshape(box.count, features, group_filters),
+                                       block_upstream)
+                if box.tap_adds is None:
+                    indices = product._rows_read[box.start:box.end].reshape(-1)
                     padded_gradient.index_add_(0, indices, block_rows.view(-1, batch))
                     continue
-                per_tap = block_rows.view(product.patches_view(box, batch)[0])
-                for index, (size, strides, offset) in product.tap_views(box, batch):
-                    padded_gradient.as_strided(size, strides, offset).add_(per_tap[index])
+                for rows_view, padded_view in box.tap_adds:
+                    padded_gradient.as_strided(*padded_view).add_(block_rows.as_strided(*rows_view))
             if kernel_gradient is not None:
                 kernel_gradient = kernel_gradient.transpose(1, 2).reshape(positions, features, filters)
             flat_gradient = None
