@@ -286,9 +286,50 @@ def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_
     from locally_connected.backend import torch as torch_backend
 
     by_taps = adds.startswith("by taps")
-    monkeypatch.setattr(torch_backend, "TAP_ADD_MIN_ENTRIES", 1 if by_taps else 2**62)
+    monkeypatch.setattr(torch_backend, "WINDOW_ADD_MIN_ENTRIES", 1 if by_taps else 2**62)
     monkeypatch.setattr(torch_backend, "PARALLEL_TRANSPOSE_MIN_ENTRIES", 1 if by_taps else 2**62)
     assert_chunked_product_equals_reference(case, data_format, budget, torch_backend, monkeypatch)
+
+
+@pytest.mark.parametrize("budget", [1, 3, 7, 10**6])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("case", list(CHUNK_CASES))
+def test_pytorch_window_adds_add_each_entry_once_without_overlap(case, data_format, budget, monkeypatch):
+    """PyTorch's backward adds each box's rows-gradient into the padded input a class of
+    positions at a time, one strided `add_` each: together the adds read every entry of the
+    box's gradient once and add it where that kernel row's input lies, and no add writes one
+    entry twice (a class's windows do not overlap), which `add_` on large views would race on
+    and small ones would not show."""
+    if BACKEND != "torch":
+        pytest.skip("the chunked block product is PyTorch's")
+    from locally_connected.backend import torch as torch_backend
+
+    monkeypatch.setattr(torch_backend, "WINDOW_ADD_MIN_ENTRIES", 1)
+    rank, spatial, channels, filters, arguments = CHUNK_CASES[case]
+    batch = 3
+    layer = LAYERS[rank](filters, data_format=data_format, implementation=3, **arguments)
+    layer.build((batch,) + input_shape(spatial, channels, data_format))
+    product, plan = layer._implementation._product, layer._implementation.plan
+    monkeypatch.setattr(torch_backend, "CHUNK_BYTES", budget * plan.groups * plan.features * batch * 4)
+    rows_read = keras.ops.convert_to_numpy(product._rows_read)
+    boxes = product.schedule(batch, 4)
+    assert boxes[0].start == 0 and boxes[-1].end == plan.geometry.num_outputs
+    for box in boxes:
+        entries = box.count * plan.features * batch
+        # The padded input's entry each entry of the box's (positions, groups, features, batch) gradient belongs to.
+        wanted = (rows_read[box.start:box.end, :, :, None] * batch + np.arange(batch)).reshape(-1)
+        read = []
+        for (size, strides, offset), (padded_size, padded_strides, padded_offset) in box.window_adds:
+            assert size == padded_size
+            assert offset + sum((n - 1) * s for n, s in zip(size, strides)) < entries
+            assert padded_offset + sum((n - 1) * s for n, s in zip(size, padded_strides)) <= wanted.max()
+            entry = np.lib.stride_tricks.as_strided(np.arange(entries)[offset:], size, [8 * s for s in strides])
+            written = np.lib.stride_tricks.as_strided(
+                np.arange(wanted.max() + 1)[padded_offset:], size, [8 * s for s in padded_strides])
+            assert np.unique(written).size == written.size, "one add writes an entry twice"
+            np.testing.assert_array_equal(written.reshape(-1), wanted[entry.reshape(-1)])
+            read.append(entry.reshape(-1))
+        np.testing.assert_array_equal(np.sort(np.concatenate(read)), np.arange(entries))
 
 
 def test_pytorch_block_product_keeps_boxes_of_a_few_batch_sizes(monkeypatch):
@@ -299,7 +340,7 @@ def test_pytorch_block_product_keeps_boxes_of_a_few_batch_sizes(monkeypatch):
     from locally_connected.backend import torch as torch_backend
 
     monkeypatch.setattr(torch_backend, "MAX_SCHEDULES", 2)
-    monkeypatch.setattr(torch_backend, "TAP_ADD_MIN_ENTRIES", 1)
+    monkeypatch.setattr(torch_backend, "WINDOW_ADD_MIN_ENTRIES", 1)
     rank, spatial, channels, filters, arguments = CHUNK_CASES["2d-same-grouped"]
     layer = LAYERS[rank](filters, implementation=3, **arguments)
     layer.build((None,) + input_shape(spatial, channels, "channels_last"))

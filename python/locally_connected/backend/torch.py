@@ -52,21 +52,24 @@ MAX_SCHEDULES = 8
 class Box(NamedTuple):
     """A box of implementation 3's product: its flat output positions `[start, end)`, its
     blocks (`count`: positions x groups), the `(size, strides, offset)` of its patches'
-    view of the padded input `(padded features, batch)`, and per tap the views of its
-    part of the box's rows-gradient and of the padded input that part is added into; None
-    where the box's gradient is added row by row instead."""
+    view of the padded input `(padded features, batch)`, and per class of its positions
+    whose windows do not overlap the views of that class's part of the box's rows-gradient
+    and of the padded input it is added into; None where the box's gradient is added row
+    by row instead."""
 
     start: int
     end: int
     count: int
     patches: tuple
-    tap_adds: tuple | None
+    window_adds: tuple | None
 
 
-#: The fewest entries of one tap's part of a box's input gradient for which the backward
-#: adds it with one strided `add_` per tap: below it, the taps' calls cost more than one
-#: `index_add_` of the box's rows (measured between 50k and 58k: docs/performance.md).
-TAP_ADD_MIN_ENTRIES = 54 * 1024
+#: The fewest entries of one tap's part of a box's input gradient (positions x group
+#: channels x batch) for which the backward adds the box's gradient with strided `add_`s,
+#: one per class of positions whose windows do not overlap; below it, with one `index_add_`
+#: of its rows. Strided adds over rows, in turns: 0.98x-1.07x at 18.4k, 0.96x at 21.6k,
+#: 0.91x-0.99x at 25k, 0.69x-0.81x at 57.6k (docs/performance.md).
+WINDOW_ADD_MIN_ENTRIES = 20 * 1024
 
 
 class SparseProduct:
@@ -106,11 +109,9 @@ class SparseProduct:
             channel_rows = math.prod(padded_size)
             self._patch_size = (groups, group_channels) + geometry.kernel_size
             self._patch_strides = (group_channels * channel_rows, channel_rows) + tap_strides
-            self._tap_axes = tuple(range(2, 2 + rank))
         else:  # features (taps, group channels)
             self._patch_size = (groups,) + geometry.kernel_size + (group_channels,)
             self._patch_strides = (group_channels,) + tap_strides + (1,)
-            self._tap_axes = tuple(range(1, 1 + rank))
         # (positions, groups, features): the padded input's row each kernel row reads, for
         # the backward's `index_add_` (the rows the view reads, laid out as the view).
         lattice = np.lib.stride_tricks.as_strided(
@@ -158,25 +159,29 @@ class SparseProduct:
         patches = (size + self._patch_size + (batch,),
                    tuple(s * batch for s in strides + self._patch_strides) + (1,), offset * batch)
         count = (end - start) * self.plan.groups
-        tap_adds = None
-        if count * self.plan.group_channels * batch >= TAP_ADD_MIN_ENTRIES:
-            tap_adds = tuple(self._tap_adds(patches, len(size)))
-        return Box(start, end, count, patches, tap_adds)
+        window_adds = None
+        if count * self.plan.group_channels * batch >= WINDOW_ADD_MIN_ENTRIES:
+            window_adds = tuple(self._window_adds(patches, len(size)))
+        return Box(start, end, count, patches, window_adds)
 
-    def _tap_adds(self, patches, box_rank: int):
-        """Per tap, where its part of a box's rows-gradient `(*box, *patch, batch)` (contiguous)
-        lies and where the padded input's entries it reads lie, both as `(size, strides,
-        offset)`: distinct entries, as distinct positions read distinct rows through one tap."""
+    def _window_adds(self, patches, box_rank: int):
+        """The adds of a box's rows-gradient `(*box, *patch, batch)` (contiguous) into the
+        padded input, one per class of the box's positions whose windows do not overlap
+        (positions a window's span apart along each dimension): per class, `(size, strides,
+        offset)` of its part of the rows-gradient and of the padded input's entries it
+        reads, each position's whole window at once."""
         size, strides, offset = patches
         contiguous = [math.prod(size[a + 1:]) for a in range(len(size))]
-        tap_axes = [box_rank + axis for axis in self._tap_axes]
-        kept = [axis for axis in range(len(size)) if axis not in tap_axes]
-        tap_size = tuple(size[a] for a in kept)
-        for tap in np.ndindex(*self.plan.geometry.kernel_size):
-            rows = (tap_size, tuple(contiguous[a] for a in kept),
-                    sum(k * contiguous[a] for k, a in zip(tap, tap_axes)))
-            padded = (tap_size, tuple(strides[a] for a in kept),
-                      offset + sum(k * strides[a] for k, a in zip(tap, tap_axes)))
+        geometry = self.plan.geometry
+        # Per box dimension, the fewest positions apart whose windows do not overlap.
+        spans = [(k - 1) * d + 1 for k, d in zip(geometry.kernel_size, geometry.dilation)]
+        apart = [-(-span // s) for span, s in zip(spans, geometry.strides)][len(spans) - box_rank:]
+        for first in np.ndindex(*[min(m, n) for m, n in zip(apart, size)]):
+            class_size = tuple(-(-(n - f) // m) for n, f, m in zip(size, first, apart)) + size[box_rank:]
+            rows = (class_size, tuple(m * c for m, c in zip(apart, contiguous)) + tuple(contiguous[box_rank:]),
+                    sum(f * c for f, c in zip(first, contiguous)))
+            padded = (class_size, tuple(m * t for m, t in zip(apart, strides)) + tuple(strides[box_rank:]),
+                      offset + sum(f * t for f, t in zip(first, strides)))
             yield rows, padded
 
     def __call__(self, inputs, kernel):
@@ -229,8 +234,9 @@ def _flat(rows):
 def _autograd_function():
     """The autograd function, made when the first layer is built, so that importing this
     module does not import PyTorch. Its backward copies each box's patches again rather than
-    keeping them, and adds the inputs' gradient back into the padded input, tap by tap with
-    strided `add_`s or row by row with `index_add_` (`TAP_ADD_MIN_ENTRIES`)."""
+    keeping them, and adds the inputs' gradient back into the padded input, whole windows of
+    positions at a time with strided `add_`s or row by row with `index_add_`
+    (`WINDOW_ADD_MIN_ENTRIES`)."""
     import torch
 
     def box_patches(padded, box, buffer, features, batch):
@@ -289,11 +295,11 @@ def _autograd_function():
                     continue
                 block_rows = torch.bmm(blocks[box.start:box.end].reshape(box.count, features, group_filters),
                                        block_upstream)
-                if box.tap_adds is None:
+                if box.window_adds is None:
                     indices = product._rows_read[box.start:box.end].reshape(-1)
                     padded_gradient.index_add_(0, indices, block_rows.view(-1, batch))
                     continue
-                for rows_view, padded_view in box.tap_adds:
+                for rows_view, padded_view in box.window_adds:
                     padded_gradient.as_strided(*padded_view).add_(block_rows.as_strided(*rows_view))
             if kernel_gradient is not None:
                 kernel_gradient = kernel_gradient.transpose(1, 2).reshape(positions, features, filters)
