@@ -271,23 +271,23 @@ CHUNK_CASES = {
 }
 
 
-@pytest.mark.parametrize("adds", ["by rows, serial transposes", "by taps, parallel transposes"])
+@pytest.mark.parametrize("adds", ["by rows, serial transposes", "by windows, parallel transposes"])
 @pytest.mark.parametrize("budget", [1, 3, 7])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("case", list(CHUNK_CASES))
 def test_pytorch_block_product_in_many_chunks_equals_numpy_reference(case, data_format, budget, adds, monkeypatch):
     """PyTorch runs implementation 3 a box of at most `budget` output positions at a time
     (one position, parts of rows, whole rows or planes, the last one short), adds the
-    inputs' gradient back row by row or tap by tap, and transposes the inputs and their
+    inputs' gradient back row by row or a window at a time, and transposes the inputs and their
     gradient with the 2-D copy or with the parallel ones of large batches (here in pieces of
     one row): forward and gradients are the reference's."""
     if BACKEND != "torch":
         pytest.skip("the chunked block product is PyTorch's")
     from locally_connected.backend import torch as torch_backend
 
-    by_taps = adds.startswith("by taps")
-    monkeypatch.setattr(torch_backend, "WINDOW_ADD_MIN_ENTRIES", 1 if by_taps else 2**62)
-    monkeypatch.setattr(torch_backend, "PARALLEL_TRANSPOSE_MIN_ENTRIES", 1 if by_taps else 2**62)
+    by_windows = adds.startswith("by windows")
+    monkeypatch.setattr(torch_backend, "WINDOW_ADD_MIN_ENTRIES", 1 if by_windows else 2**62)
+    monkeypatch.setattr(torch_backend, "PARALLEL_TRANSPOSE_MIN_ENTRIES", 1 if by_windows else 2**62)
     assert_chunked_product_equals_reference(case, data_format, budget, torch_backend, monkeypatch)
 
 

@@ -67,8 +67,7 @@ class Box(NamedTuple):
 #: The fewest entries of one tap's part of a box's input gradient (positions x group
 #: channels x batch) for which the backward adds the box's gradient with strided `add_`s,
 #: one per class of positions whose windows do not overlap; below it, with one `index_add_`
-#: of its rows. Strided adds over rows, in turns: 0.98x-1.07x at 18.4k, 0.96x at 21.6k,
-#: 0.91x-0.99x at 25k, 0.69x-0.81x at 57.6k; noisy below (docs/performance.md).
+#: of its rows (the crossing measured between 18.4k and 25k: docs/performance.md).
 WINDOW_ADD_MIN_ENTRIES = 20 * 1024
 
 
